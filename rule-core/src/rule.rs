@@ -1,0 +1,161 @@
+//! A rule: its EQL query and the metadata an alert carries (id, severity,
+//! risk score, MITRE mapping), read from Elastic's detection-rules TOML.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::error::RuleError;
+
+/// Elastic's rule file, embedded: the engine's default rule.
+pub const EMBEDDED_RULE_TOML: &str = include_str!("../rule.toml");
+
+/// A detection rule: an EQL query plus what an alert says about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub query: String,
+    pub meta: RuleMeta,
+}
+
+/// What an alert tells about the rule that raised it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleMeta {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_version")]
+    pub version: u32,
+    #[serde(default)]
+    pub license: String,
+    #[serde(default)]
+    pub author: Vec<String>,
+    #[serde(default = "default_severity")]
+    pub severity: String,
+    #[serde(default = "default_risk_score")]
+    pub risk_score: u32,
+    #[serde(default)]
+    pub threat: Vec<Threat>,
+}
+
+fn default_version() -> u32 {
+    1
+}
+fn default_severity() -> String {
+    "low".to_string()
+}
+fn default_risk_score() -> u32 {
+    21
+}
+
+/// One `[[rule.threat]]` entry, as detection-rules and Kibana write it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Threat {
+    pub framework: String,
+    pub tactic: ThreatRef,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technique: Vec<Technique>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreatRef {
+    pub id: String,
+    pub name: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Technique {
+    pub id: String,
+    pub name: String,
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subtechnique: Vec<ThreatRef>,
+}
+
+#[derive(Deserialize)]
+struct RuleFile {
+    rule: RuleSection,
+}
+
+#[derive(Deserialize)]
+struct RuleSection {
+    rule_id: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    version: Option<u32>,
+    #[serde(default)]
+    license: String,
+    #[serde(default)]
+    author: Vec<String>,
+    #[serde(default = "default_severity")]
+    severity: String,
+    #[serde(default = "default_risk_score")]
+    risk_score: u32,
+    #[serde(default)]
+    threat: Vec<Threat>,
+    language: String,
+    query: String,
+}
+
+impl Rule {
+    /// The rule this crate ships: Elastic's `rule.toml`, parsed.
+    pub fn embedded() -> Rule {
+        // The embedded file is part of the crate and checked by a test, so
+        // failing here is a build defect, not bad input.
+        Rule::from_toml(EMBEDDED_RULE_TOML).expect("embedded rule.toml is valid")
+    }
+
+    /// Reads a detection-rules TOML file (`[rule]` with `query`, `rule_id`,
+    /// `name`, `severity`, `risk_score`, `[[rule.threat]]`, ...).
+    pub fn from_toml(text: &str) -> Result<Rule, RuleError> {
+        let file: RuleFile = toml::from_str(text)
+            .map_err(|e| RuleError::metadata(alloc::format!("rule TOML: {e}")))?;
+        let r = file.rule;
+        if r.language != "eql" {
+            return Err(RuleError::metadata(alloc::format!(
+                "rule language is {:?}; only \"eql\" runs here",
+                r.language
+            )));
+        }
+        Ok(Rule {
+            query: r.query,
+            meta: RuleMeta {
+                id: r.rule_id,
+                name: r.name,
+                description: r.description,
+                version: r.version.unwrap_or(1),
+                license: r.license,
+                author: r.author,
+                severity: r.severity,
+                risk_score: r.risk_score,
+                threat: r.threat,
+            },
+        })
+    }
+
+    /// A rule from bare EQL text, with the embedded rule's metadata unless
+    /// the caller supplies its own.
+    pub fn from_eql(query: impl Into<String>, meta: Option<RuleMeta>) -> Rule {
+        Rule {
+            query: query.into(),
+            meta: meta.unwrap_or_else(|| Rule::embedded().meta),
+        }
+    }
+}
+
+impl RuleMeta {
+    /// ECS `event.severity` is a number; Kibana maps the four severities to
+    /// these default scores.
+    pub fn severity_score(&self) -> u32 {
+        match self.severity.as_str() {
+            "low" => 21,
+            "medium" => 47,
+            "high" => 73,
+            "critical" => 99,
+            _ => self.risk_score,
+        }
+    }
+}

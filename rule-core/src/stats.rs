@@ -1,0 +1,66 @@
+//! Counters a host reads to see what the engine did and what it refused.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::error::ErrorKind;
+
+/// What the engine has seen and done since it was created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Events taken (errors excluded).
+    pub events: u64,
+    /// Bytes of the events taken.
+    pub bytes: u64,
+    /// For each stage, the events that passed its filter (join keys aside).
+    pub stage_matches: Vec<u64>,
+    /// Alerts produced.
+    pub alerts: u64,
+    /// Events refused, by kind, in the order of [`ErrorKind::ALL`].
+    pub errors: ErrorCounts,
+    /// Pending sequences now held.
+    pub pending_sequences: u64,
+    /// Bytes of state those sequences hold (events kept for alerts included).
+    pub state_bytes: u64,
+    /// Pending sequences dropped to respect a limit.
+    pub evictions: u64,
+    /// Pending sequences that outlived maxspan.
+    pub expired: u64,
+    /// Events older than the reorder window allows.
+    pub late_events: u64,
+}
+
+/// Errors by kind; serialises as `{"invalid_json": 3, ...}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorCounts(pub [u64; ErrorKind::ALL.len()]);
+
+impl ErrorCounts {
+    pub fn get(&self, kind: ErrorKind) -> u64 {
+        self.0[kind.index()]
+    }
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+    pub(crate) fn count(&mut self, kind: ErrorKind) {
+        self.0[kind.index()] += 1;
+    }
+}
+
+impl Serialize for ErrorCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(ErrorKind::ALL.len()))?;
+        for kind in ErrorKind::ALL {
+            map.serialize_entry(kind.name(), &self.get(kind))?;
+        }
+        map.end()
+    }
+}
+
+impl Stats {
+    /// The counters as one JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
