@@ -23,7 +23,11 @@ for eql, on this side only:
   truncated to epoch milliseconds; the engine runs with ``time_unit=1000``
   (ticks per second), so ``maxspan=5s`` is 5000 ms and inclusive.
 
-Events are streamed in input order; eql does not sort them.
+Events are streamed in input order; eql does not sort them. eql 1.0.1 pairs
+a file event with the pending network event whatever their times (a stage-2
+event earlier than stage 1 still completes the sequence) and expires pending
+sequences against the latest event's time, so input whose @timestamp goes
+backwards is outside the reference domain: ``--strict`` rejects it.
 
 How eql is driven:
 
@@ -245,7 +249,7 @@ def event_type_of(doc, line_no):
     )
 
 
-def run(rule_path, stream, out, naive_maxspan=False):
+def run(rule_path, stream, out, naive_maxspan=False, strict=False):
     query = load_query(rule_path)
     engine = ReferenceEngine({
         "time_unit": 1000,  # event.time is epoch milliseconds
@@ -267,6 +271,7 @@ def run(rule_path, stream, out, naive_maxspan=False):
     Event = RefEvent
     stream_event = engine.stream_event
     count = 0
+    latest_ms, latest_line = None, 0
     for line_no, line in enumerate(stream, 1):
         if not line.strip():
             continue
@@ -283,6 +288,15 @@ def run(rule_path, stream, out, naive_maxspan=False):
             ms = timestamp_ms(ts)
         except InputError as e:
             raise InputError("line {}: {}".format(line_no, e))
+        if latest_ms is not None and ms < latest_ms:
+            if strict:
+                raise InputError(
+                    "line {}: @timestamp {} is earlier than line {}'s; eql pairs events in "
+                    "arrival order and expires pending sequences by the latest time seen, "
+                    "so out-of-order input is outside the reference domain".format(
+                        line_no, ts, latest_line))
+        else:
+            latest_ms, latest_line = ms, line_no
         event = Event(event_type_of(doc, line_no), ms, doc)
         event.event_id = field(doc, "event", "id")
         stream_event(event)
@@ -297,6 +311,9 @@ def main(argv=None):
                         help="detection-rules TOML (default: rule-core/rule.toml in the workspace)")
     parser.add_argument("--naive-maxspan", action="store_true",
                         help="use eql's own (quadratic) maxspan expiry loop")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on input outside the reference domain that eql would take "
+                             "silently (timestamps going backwards)")
     parser.add_argument("--stats", action="store_true", help="print counts to stderr")
     parser.add_argument("events", nargs="?", default="-", help="NDJSON file, or - for stdin")
     args = parser.parse_args(argv)
@@ -316,10 +333,10 @@ def main(argv=None):
     try:
         if args.events == "-":
             stream = sys.stdin
-            count, matches = run(rule_path, stream, out, args.naive_maxspan)
+            count, matches = run(rule_path, stream, out, args.naive_maxspan, args.strict)
         else:
             with open(args.events, "r", encoding="utf-8") as stream:
-                count, matches = run(rule_path, stream, out, args.naive_maxspan)
+                count, matches = run(rule_path, stream, out, args.naive_maxspan, args.strict)
     except InputError as e:
         print("eql_reference: {}".format(e), file=sys.stderr)
         return 3
