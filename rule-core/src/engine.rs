@@ -1,11 +1,26 @@
 //! The engine a host drives: push events, drain alerts.
 
+use alloc::collections::BinaryHeap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::cmp::Reverse;
 
+use crate::alert::AlertTemplate;
+use crate::compile::compile;
+use crate::decode::{decode, Decoded, FieldTrie};
 use crate::error::{PushError, RuleError};
+use crate::eval;
+use crate::plan::{Plan, ValueRef};
 use crate::rule::Rule;
+use crate::sequence::{Candidate, Completed, Key, Matcher, Ordinal};
 use crate::stats::Stats;
+use crate::syntax::parse;
+
+/// Join keys of one event for one stage are the cartesian product of the
+/// key fields' values (S8); past this many combinations the rest are dropped
+/// and counted in [`Stats::truncated_keys`].
+pub const MAX_KEYS_PER_EVENT: usize = 1024;
 
 /// Bounds on what the engine holds. Every limit is enforced, never a panic.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -65,19 +80,74 @@ pub struct BatchReport {
 pub struct Engine {
     rule: Rule,
     limits: Limits,
+    plan: Plan,
+    trie: FieldTrie,
+    template: AlertTemplate,
+    matcher: Matcher,
+    /// Candidates held back by the reorder window, earliest first.
+    reorder: BinaryHeap<Reverse<Held>>,
+    alerts: Vec<Alert>,
+    completed: Vec<Completed>,
+    decoded: Decoded,
+    /// Highest event time seen.
+    watermark: Option<i64>,
+    arrivals: u64,
     stats: Stats,
+}
+
+/// A candidate in the reorder buffer, ordered by its ordinal alone.
+struct Held(Candidate);
+
+impl PartialEq for Held {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ordinal == other.0.ordinal
+    }
+}
+impl Eq for Held {}
+impl PartialOrd for Held {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Held {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.0.ordinal.cmp(&other.0.ordinal)
+    }
 }
 
 impl Engine {
     /// Compiles `rule`; an EQL error names its line and column.
     pub fn new(rule: Rule, limits: Limits) -> Result<Engine, RuleError> {
-        let _ = (&rule, &limits);
-        todo!()
+        let query = parse(&rule.query)?;
+        let plan = compile(&query)?;
+        let trie = FieldTrie::new(&plan.fields);
+        let template = AlertTemplate::new(&rule.meta, plan.key_names.clone());
+        let matcher = Matcher::new(plan.stages.len(), plan.maxspan_ms);
+        let stats = Stats {
+            stage_matches: alloc::vec![0; plan.stages.len()],
+            ..Stats::default()
+        };
+        Ok(Engine {
+            rule,
+            limits,
+            plan,
+            trie,
+            template,
+            matcher,
+            reorder: BinaryHeap::new(),
+            alerts: Vec::new(),
+            completed: Vec::new(),
+            decoded: Decoded::default(),
+            watermark: None,
+            arrivals: 0,
+            stats,
+        })
     }
 
     /// The embedded default rule with default limits.
     pub fn with_embedded_rule() -> Engine {
-        todo!()
+        // The embedded rule is compiled by a unit test; failing here is a build defect.
+        Engine::new(Rule::embedded(), Limits::default()).expect("embedded rule compiles")
     }
 
     pub fn rule(&self) -> &Rule {
@@ -89,10 +159,9 @@ impl Engine {
     }
 
     /// Takes one JSON event; returns the number of alerts waiting to be drained.
-    /// On error the engine's state is as it was.
+    /// On error the engine's state is as it was (only the error counter moves).
     pub fn push(&mut self, event: &[u8]) -> Result<usize, PushError> {
-        let _ = event;
-        todo!()
+        self.push_counted(event, None)
     }
 
     /// As [`Engine::push`], with the host's time for an event that has no `@timestamp`.
@@ -101,8 +170,135 @@ impl Engine {
         event: &[u8],
         fallback_ms: i64,
     ) -> Result<usize, PushError> {
-        let _ = (event, fallback_ms);
-        todo!()
+        self.push_counted(event, Some(fallback_ms))
+    }
+
+    fn push_counted(&mut self, event: &[u8], fallback_ms: Option<i64>) -> Result<usize, PushError> {
+        let result = self.push_inner(event, fallback_ms);
+        if let Err(e) = &result {
+            self.stats.errors.count(e.kind());
+        }
+        result
+    }
+
+    fn push_inner(&mut self, event: &[u8], fallback_ms: Option<i64>) -> Result<usize, PushError> {
+        if self.alerts.len() >= self.limits.max_buffered_alerts {
+            return Err(PushError::BackPressure);
+        }
+        if event.len() > self.limits.max_event_bytes {
+            return Err(PushError::TooLarge {
+                len: event.len(),
+                max: self.limits.max_event_bytes,
+            });
+        }
+        let event = event.trim_ascii();
+        if event.is_empty() {
+            return Err(PushError::Empty);
+        }
+        let text = core::str::from_utf8(event).map_err(|e| PushError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        decode(&self.plan.fields, &self.trie, text, &mut self.decoded)?;
+        let ts = self
+            .decoded
+            .timestamp
+            .or(fallback_ms)
+            .ok_or(PushError::MissingTimestamp)?;
+
+        // Accepted: from here on nothing fails.
+        self.arrivals += 1;
+        self.stats.events += 1;
+        self.stats.bytes += event.len() as u64;
+        let ordinal: Ordinal = (ts, self.arrivals);
+        let mut hits = Vec::new();
+        for (i, stage) in self.plan.stages.iter().enumerate() {
+            if !eval::matches(&stage.filter, &self.decoded, text) {
+                continue;
+            }
+            self.stats.stage_matches[i] += 1;
+            let keys = join_keys(
+                &self.decoded,
+                &stage.keys,
+                text,
+                &mut self.stats.truncated_keys,
+            );
+            if !keys.is_empty() {
+                hits.push((i, keys));
+            }
+        }
+        if !hits.is_empty() {
+            let candidate = Candidate {
+                ordinal,
+                event: Arc::from(text),
+                hits,
+            };
+            self.admit(candidate);
+        }
+        self.advance_watermark(ts);
+        Ok(self.alerts.len())
+    }
+
+    /// Puts a candidate in event-time order through the reorder window.
+    fn admit(&mut self, candidate: Candidate) {
+        let released_upto = self.released_upto();
+        let late = released_upto.is_some_and(|r| candidate.ordinal.0 < r);
+        if late {
+            // Too late to be put in order: matched now, against the state as it is.
+            self.stats.late_events += 1;
+        }
+        if late || self.limits.reorder_window_ms == 0 {
+            self.run(&candidate);
+        } else {
+            self.reorder.push(Reverse(Held(candidate)));
+        }
+    }
+
+    /// Event time up to which the reorder window has released everything.
+    fn released_upto(&self) -> Option<i64> {
+        let window = i64::try_from(self.limits.reorder_window_ms).unwrap_or(i64::MAX);
+        self.watermark.map(|w| w.saturating_sub(window))
+    }
+
+    fn advance_watermark(&mut self, ts: i64) {
+        if self.watermark.is_some_and(|w| w >= ts) {
+            self.enforce_limits();
+            return;
+        }
+        self.watermark = Some(ts);
+        self.release_and_expire();
+    }
+
+    fn release_and_expire(&mut self) {
+        let Some(upto) = self.released_upto() else {
+            return;
+        };
+        while self
+            .reorder
+            .peek()
+            .is_some_and(|Reverse(h)| h.0.ordinal.0 <= upto)
+        {
+            if let Some(Reverse(Held(c))) = self.reorder.pop() {
+                self.run(&c);
+            }
+        }
+        self.matcher.expire(upto);
+        self.enforce_limits();
+    }
+
+    fn enforce_limits(&mut self) {
+        self.matcher.enforce(
+            self.limits.max_pending_sequences,
+            self.limits.max_state_bytes,
+        );
+    }
+
+    fn run(&mut self, candidate: &Candidate) {
+        self.matcher.process(candidate, &mut self.completed);
+        for done in self.completed.drain(..) {
+            let json = self.template.render(done.last_ts, &done.key, &done.events);
+            self.alerts.push(Alert { json });
+            self.stats.alerts += 1;
+        }
     }
 
     /// Takes a batch of newline-delimited events. A bad line is refused and
@@ -110,39 +306,119 @@ impl Engine {
     /// before the batch: a full buffer refuses the whole batch with
     /// `Err(BackPressure)`; once started, a batch runs to its end.
     pub fn push_ndjson(&mut self, batch: &[u8]) -> Result<BatchReport, PushError> {
-        let _ = batch;
-        todo!()
+        if self.alerts.len() >= self.limits.max_buffered_alerts {
+            self.stats
+                .errors
+                .count(crate::error::ErrorKind::BackPressure);
+            return Err(PushError::BackPressure);
+        }
+        let saved = self.limits.max_buffered_alerts;
+        self.limits.max_buffered_alerts = usize::MAX;
+        let mut report = BatchReport::default();
+        for (n, line) in batch.split(|&b| b == b'\n').enumerate() {
+            if line.trim_ascii().is_empty() {
+                continue;
+            }
+            match self.push_counted(line, None) {
+                Ok(_) => report.taken += 1,
+                Err(e) => report.refused.push((n + 1, e)),
+            }
+        }
+        self.limits.max_buffered_alerts = saved;
+        report.alerts_pending = self.alerts.len();
+        Ok(report)
     }
 
     /// Alerts completed so far, oldest first; the buffer is emptied.
     pub fn drain(&mut self) -> Vec<Alert> {
-        todo!()
+        core::mem::take(&mut self.alerts)
     }
 
     /// As [`Engine::drain`], appending each alert and a `\n` to `out`; returns how many.
     pub fn drain_ndjson(&mut self, out: &mut Vec<u8>) -> usize {
-        let _ = out;
-        todo!()
+        let n = self.alerts.len();
+        for alert in self.alerts.drain(..) {
+            out.extend_from_slice(alert.json.as_bytes());
+            out.push(b'\n');
+        }
+        n
     }
 
     pub fn pending_alerts(&self) -> usize {
-        todo!()
+        self.alerts.len()
     }
 
-    /// End of stream: releases what the reorder window holds and drops all
-    /// pending sequences. Returns alerts waiting to be drained.
+    /// End of stream: every event the reorder window holds is matched now.
+    /// Pending sequences stay (they expire with event time), so flushing
+    /// mid-stream loses nothing. Returns alerts waiting to be drained.
     pub fn flush(&mut self) -> usize {
-        todo!()
+        while let Some(Reverse(Held(c))) = self.reorder.pop() {
+            self.run(&c);
+        }
+        self.enforce_limits();
+        self.alerts.len()
     }
 
-    /// A clock tick from the host (event-time milliseconds): windows that end
-    /// before it close. Returns alerts waiting to be drained.
+    /// A clock tick from the host, in event-time milliseconds: the reorder
+    /// window releases and sequences whose maxspan ended expire as if an
+    /// event of that time had come. Returns alerts waiting to be drained.
     pub fn advance_time(&mut self, now_ms: i64) -> usize {
-        let _ = now_ms;
-        todo!()
+        if self.watermark.is_none_or(|w| w < now_ms) {
+            self.watermark = Some(now_ms);
+            self.release_and_expire();
+        }
+        self.alerts.len()
     }
 
+    /// Counters, with the state figures as of now.
     pub fn stats(&self) -> Stats {
-        self.stats.clone()
+        let mut stats = self.stats.clone();
+        stats.pending_sequences = self.matcher.pending() as u64;
+        stats.state_bytes = self.matcher.state_bytes() as u64;
+        stats.evictions = self.matcher.counts.evictions;
+        stats.expired = self.matcher.counts.expired;
+        stats.reorder_held = self.reorder.len() as u64;
+        stats
     }
+}
+
+/// The join keys of the decoded event (S7, S8): none when a key field has no value.
+fn join_keys(
+    decoded: &Decoded,
+    fields: &[crate::plan::FieldId],
+    text: &str,
+    truncated: &mut u64,
+) -> Vec<Key> {
+    let mut columns: Vec<Vec<String>> = Vec::with_capacity(fields.len());
+    for &f in fields {
+        let values: Vec<String> = decoded
+            .values(text, f)
+            .map(|v| match v {
+                ValueRef::Str(s) => String::from(s),
+                ValueRef::Ip(ip) => alloc::format!("{ip}"),
+                ValueRef::Number(n) => alloc::format!("{n}"),
+            })
+            .collect();
+        if values.is_empty() {
+            return Vec::new();
+        }
+        columns.push(values);
+    }
+    let mut combos: Vec<Vec<&str>> = alloc::vec![Vec::new()];
+    for column in &columns {
+        let mut next = Vec::with_capacity(combos.len() * column.len());
+        'outer: for prefix in &combos {
+            for v in column {
+                if next.len() == MAX_KEYS_PER_EVENT {
+                    *truncated += 1;
+                    break 'outer;
+                }
+                let mut c = prefix.clone();
+                c.push(v.as_str());
+                next.push(c);
+            }
+        }
+        combos = next;
+    }
+    combos.into_iter().map(Key::new).collect()
 }

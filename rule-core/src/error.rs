@@ -28,11 +28,17 @@ pub struct RuleError {
 
 impl RuleError {
     pub(crate) fn at(position: Position, message: impl Into<String>) -> Self {
-        RuleError { position: Some(position), message: message.into() }
+        RuleError {
+            position: Some(position),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn metadata(message: impl Into<String>) -> Self {
-        RuleError { position: None, message: message.into() }
+        RuleError {
+            position: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -63,7 +69,10 @@ pub enum PushError {
     /// A field the rule reads holds a value its type cannot take (an object
     /// where a keyword is expected, a string that is not a number, ...).
     /// Elasticsearch refuses such a document at index time.
-    WrongType { field: String, expected: &'static str },
+    WrongType {
+        field: String,
+        expected: &'static str,
+    },
     /// An `ip` field whose value is not an IP address (SEMANTICS P10).
     MalformedIp { field: String, value: String },
     /// No `@timestamp` and no fallback time from the host.
@@ -113,7 +122,10 @@ impl fmt::Display for PushError {
         match self {
             PushError::Empty => f.write_str("empty event"),
             PushError::TooLarge { len, max } => {
-                write!(f, "event of {len} bytes is larger than the limit of {max} bytes")
+                write!(
+                    f,
+                    "event of {len} bytes is larger than the limit of {max} bytes"
+                )
             }
             PushError::InvalidUtf8 { offset } => write!(f, "invalid UTF-8 at byte {offset}"),
             PushError::InvalidJson { message } => write!(f, "invalid JSON: {message}"),

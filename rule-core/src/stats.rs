@@ -27,8 +27,12 @@ pub struct Stats {
     pub evictions: u64,
     /// Pending sequences that outlived maxspan.
     pub expired: u64,
-    /// Events older than the reorder window allows.
+    /// Events older than the reorder window allows, matched on arrival.
     pub late_events: u64,
+    /// Events held by the reorder window now.
+    pub reorder_held: u64,
+    /// Join-key combinations dropped past [`crate::engine::MAX_KEYS_PER_EVENT`].
+    pub truncated_keys: u64,
 }
 
 /// Errors by kind; serialises as `{"invalid_json": 3, ...}`.
