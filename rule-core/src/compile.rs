@@ -201,6 +201,12 @@ impl Compiler {
         let (field, literal, op) = match (left, right) {
             (Expr::Field(f), Expr::Literal(l, _)) => (f, l, op),
             (Expr::Literal(l, _), Expr::Field(f)) => (f, l, flip(op)),
+            (Expr::Call { name, position, .. }, _) | (_, Expr::Call { name, position, .. }) => {
+                return Err(RuleError::at(
+                    *position,
+                    format!("function `{name}` is not supported in a comparison by this engine"),
+                ))
+            }
             (Expr::Field(_), Expr::Field(_)) => {
                 return Err(RuleError::at(
                     position,
