@@ -1,1 +1,31 @@
-//! placeholder
+//! A host for the rule module: the wasm module under wasmtime, treated as
+//! untrusted (memory cap, CPU bound per call, a trap becomes an error and a
+//! fresh instance), and rule-core in process, behind one [`Detector`] trait.
+//!
+//! ```no_run
+//! use host_harness::{Detector, HostLimits, WasmModule};
+//!
+//! let module = WasmModule::from_file("rule_wasm.wasm".as_ref(), HostLimits::default())?;
+//! let mut detector = module.instantiate()?;
+//! detector.push_event(br#"{"@timestamp": "2024-01-01T00:00:00Z"}"#)?;
+//! let alerts = detector.drain_alerts()?;
+//! # Ok::<(), host_harness::HostError>(())
+//! ```
+
+mod detector;
+mod error;
+mod module_file;
+mod native;
+mod wasm;
+
+pub use detector::{parse_refused, Backend, BatchOutcome, Detector, RefusedLine};
+pub use error::{HostError, TrapCause, BACK_PRESSURE};
+pub use module_file::{build_module, default_module_path, resolve_module, WASM_TARGET};
+pub use native::NativeDetector;
+pub use wasm::{
+    workspace_dir, CpuLimit, ExportSig, HostLimits, WasmDetector, WasmModule, ABI_EXPORTS,
+    ABI_VERSION,
+};
+
+/// Error codes of the ABI beyond rule-core's `PushError::code` (-1 to -10).
+pub use rule_wasm::{BAD_POINTER, BATCH_PARTIAL, CONFIG_ERROR};

@@ -1,1 +1,403 @@
-//! placeholder
+//! rule-core as a WebAssembly module.
+//!
+//! Built for `wasm32-unknown-unknown`, this crate is a module that imports
+//! nothing and exports the small C ABI described in `docs/ABI.md`:
+//! `abi_version`, `alloc`, `dealloc`, `configure`, `push_event`,
+//! `push_event_with_time`, `push_events`, `drain_alerts`, `last_error`,
+//! `flush`, `advance_time` and `stats`.
+//!
+//! Everything those exports do, apart from moving bytes across linear
+//! memory, lives in [`Module`], which is also built as an rlib so that a host
+//! can run the very same adapter in process (the native backend of
+//! `host-harness`): both paths then answer byte for byte alike.
+
+use std::fmt::Write as _;
+
+use rule_core::{Engine, Limits, PushError, Rule, RuleMeta};
+use serde::Deserialize;
+
+#[cfg(target_arch = "wasm32")]
+mod exports;
+
+/// The version of the ABI this module exports. It changes only when an
+/// existing export changes its meaning or signature; new exports don't
+/// change it.
+pub const ABI_VERSION: u32 = 1;
+
+/// `push_events`: some lines were refused (see `last_error`), the others
+/// were processed.
+pub const BATCH_PARTIAL: i32 = -11;
+/// `configure`: the configuration or its rule is bad (see `last_error`);
+/// the engine in place is kept.
+pub const CONFIG_ERROR: i32 = -12;
+/// A `(ptr, len)` argument names bytes outside the module's linear memory.
+pub const BAD_POINTER: i32 = -13;
+
+/// At most this many refused lines are listed in `last_error` after
+/// `push_events`; the rest are counted.
+pub const MAX_LISTED_LINES: usize = 100;
+/// An error message longer than this is cut (at a character boundary) and
+/// ends with `…`: a refused 10 MB value should not come back whole.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// The state behind the exports: one engine and the buffers the module
+/// hands out (`drain_alerts`, `last_error`, `stats`).
+pub struct Module {
+    engine: Engine,
+    alerts: Vec<u8>,
+    error: String,
+    stats: String,
+}
+
+impl Default for Module {
+    fn default() -> Self {
+        Module::new()
+    }
+}
+
+/// What `configure` accepts. Every field is optional; `{}` (or nothing at
+/// all) means the embedded rule with default limits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default)]
+    rule: Option<RuleSpec>,
+    #[serde(default)]
+    limits: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    #[serde(default)]
+    eql: Option<String>,
+    #[serde(default)]
+    meta: Option<RuleMeta>,
+    #[serde(default)]
+    toml: Option<String>,
+}
+
+impl Module {
+    /// A module with the embedded rule and default limits.
+    pub fn new() -> Module {
+        Module::with_engine(Engine::with_embedded_rule())
+    }
+
+    /// A module around an engine built by the caller.
+    pub fn with_engine(engine: Engine) -> Module {
+        Module {
+            engine,
+            alerts: Vec::new(),
+            error: String::new(),
+            stats: String::new(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// `configure`: 0, or [`CONFIG_ERROR`] with the reason in
+    /// [`Module::last_error`]. On success the engine and all its state are
+    /// replaced (pending sequences and undrained alerts are dropped); on
+    /// failure nothing changes.
+    pub fn configure(&mut self, config: &[u8]) -> i32 {
+        self.error.clear();
+        match build_engine(config) {
+            Ok(engine) => {
+                self.engine = engine;
+                self.alerts = Vec::new();
+                0
+            }
+            Err(message) => {
+                self.set_error(format_args!("configure: {message}"));
+                CONFIG_ERROR
+            }
+        }
+    }
+
+    /// `push_event`: alerts pending (>= 0), or a [`PushError::code`].
+    pub fn push_event(&mut self, event: &[u8]) -> i32 {
+        self.error.clear();
+        let result = self.engine.push(event);
+        self.answer_push(result)
+    }
+
+    /// `push_event_with_time`: as [`Module::push_event`], with the host's
+    /// time for an event that has no `@timestamp`.
+    pub fn push_event_with_time(&mut self, event: &[u8], fallback_ms: i64) -> i32 {
+        self.error.clear();
+        let result = self.engine.push_with_fallback_time(event, fallback_ms);
+        self.answer_push(result)
+    }
+
+    fn answer_push(&mut self, result: Result<usize, PushError>) -> i32 {
+        match result {
+            Ok(pending) => count(pending),
+            Err(e) => {
+                self.set_error(format_args!("event refused: {e}"));
+                e.code()
+            }
+        }
+    }
+
+    /// `push_events`: alerts pending (>= 0) when every line was taken;
+    /// [`BATCH_PARTIAL`] when some were refused (listed in `last_error`, one
+    /// `line N: <message>` per line); `-10` when the alert buffer was full
+    /// and the whole batch was refused.
+    pub fn push_events(&mut self, batch: &[u8]) -> i32 {
+        self.error.clear();
+        match self.engine.push_ndjson(batch) {
+            Ok(report) if report.refused.is_empty() => count(report.alerts_pending),
+            Ok(report) => {
+                let mut listed = 0;
+                for (line, e) in report.refused.iter().take(MAX_LISTED_LINES) {
+                    if listed > 0 {
+                        self.error.push('\n');
+                    }
+                    let start = self.error.len();
+                    let _ = write!(self.error, "line {line}: {e}");
+                    clip_from(&mut self.error, start);
+                    listed += 1;
+                }
+                let more = report.refused.len() - listed;
+                if more > 0 {
+                    let _ = write!(self.error, "\n… and {more} more refused lines");
+                }
+                BATCH_PARTIAL
+            }
+            Err(e) => {
+                self.set_error(format_args!("batch refused: {e}"));
+                e.code()
+            }
+        }
+    }
+
+    /// `drain_alerts`: the pending alerts as NDJSON (one alert and a `\n`
+    /// each); the engine's buffer is emptied. The bytes stay until the next
+    /// call.
+    pub fn drain_alerts(&mut self) -> &[u8] {
+        // Keep the buffer's memory between drains, unless one huge drain
+        // left far more than the next is likely to need.
+        if self.alerts.capacity() > (4 << 20) {
+            self.alerts = Vec::new();
+        }
+        self.alerts.clear();
+        self.engine.drain_ndjson(&mut self.alerts);
+        &self.alerts
+    }
+
+    /// The message of the last call that failed, or `""` when the last call
+    /// succeeded. Every export that can fail clears it first.
+    pub fn last_error(&self) -> &str {
+        &self.error
+    }
+
+    /// Records a message for `last_error`, as an export does before it
+    /// returns an error code (used for pointer errors, which never reach
+    /// the engine).
+    pub fn set_error(&mut self, message: core::fmt::Arguments<'_>) {
+        self.error.clear();
+        let _ = self.error.write_fmt(message);
+        clip_from(&mut self.error, 0);
+    }
+
+    /// `flush`: end of stream. Alerts pending.
+    pub fn flush(&mut self) -> i32 {
+        self.error.clear();
+        count(self.engine.flush())
+    }
+
+    /// `advance_time`: a host clock tick in event-time milliseconds. Alerts
+    /// pending.
+    pub fn advance_time(&mut self, now_ms: i64) -> i32 {
+        self.error.clear();
+        count(self.engine.advance_time(now_ms))
+    }
+
+    /// `stats`: the engine's counters as one JSON object.
+    pub fn stats(&mut self) -> &str {
+        self.stats = self.engine.stats().to_json();
+        &self.stats
+    }
+}
+
+/// A count as the ABI returns it: an `i32` that is never negative.
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Cuts `s[start..]` to [`MAX_MESSAGE_BYTES`] at a character boundary.
+fn clip_from(s: &mut String, start: usize) {
+    let limit = start + MAX_MESSAGE_BYTES;
+    if s.len() > limit {
+        let mut cut = limit;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+}
+
+/// Reads a `configure` document and compiles its rule. The error names
+/// what was wrong and where (JSON line and column, or the rule's).
+pub fn build_engine(config: &[u8]) -> Result<Engine, String> {
+    let (rule, limits) = parse_config(config)?;
+    Engine::new(rule, limits).map_err(|e| format!("{e}"))
+}
+
+/// Reads a `configure` document into a rule and limits, without compiling
+/// the rule.
+pub fn parse_config(config: &[u8]) -> Result<(Rule, Limits), String> {
+    let blank = config.iter().all(u8::is_ascii_whitespace);
+    let parsed: Config = if blank {
+        Config::default()
+    } else {
+        // serde would take a struct from an array too; the ABI says object.
+        let first = config.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return Err("the configuration must be a JSON object".into());
+        }
+        serde_json::from_slice(config).map_err(|e| format!("invalid JSON: {e}"))?
+    };
+    let limits = match parsed.limits {
+        None => Limits::default(),
+        Some(value) => parse_limits(value)?,
+    };
+    let rule = match parsed.rule {
+        None => Rule::embedded(),
+        Some(RuleSpec {
+            eql: Some(eql),
+            meta,
+            toml: None,
+        }) => Rule::from_eql(eql, meta),
+        Some(RuleSpec {
+            eql: None,
+            meta: None,
+            toml: Some(toml),
+        }) => Rule::from_toml(&toml).map_err(|e| format!("{e}"))?,
+        Some(RuleSpec {
+            eql: None,
+            meta: Some(_),
+            toml: Some(_),
+        }) => return Err("`rule.meta` goes with `rule.eql`; a TOML rule carries its own".into()),
+        Some(RuleSpec {
+            eql: Some(_),
+            toml: Some(_),
+            ..
+        }) => return Err("`rule` takes `eql` or `toml`, not both".into()),
+        Some(RuleSpec {
+            eql: None,
+            toml: None,
+            ..
+        }) => return Err("`rule` needs `eql` (with optional `meta`) or `toml`".into()),
+    };
+    Ok((rule, limits))
+}
+
+/// `Limits` takes every field as optional; a misspelt one would silently be
+/// its default, so unknown names are refused here.
+fn parse_limits(value: serde_json::Value) -> Result<Limits, String> {
+    let serde_json::Value::Object(map) = &value else {
+        return Err("`limits` must be an object".into());
+    };
+    let known = match serde_json::to_value(Limits::default()) {
+        Ok(serde_json::Value::Object(known)) => known,
+        _ => serde_json::Map::new(),
+    };
+    if let Some(unknown) = map.keys().find(|k| !known.contains_key(k.as_str())) {
+        let names: Vec<&str> = known.keys().map(String::as_str).collect();
+        return Err(format!(
+            "unknown limit `{unknown}`; the limits are {}",
+            names.join(", ")
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("`limits`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_blank_is_default() {
+        let (rule, limits) = parse_config(b"").unwrap();
+        assert_eq!(rule, Rule::embedded());
+        assert_eq!(limits, Limits::default());
+        let (rule, limits) = parse_config(b" {} \n").unwrap();
+        assert_eq!(rule, Rule::embedded());
+        assert_eq!(limits, Limits::default());
+    }
+
+    #[test]
+    fn config_limits_partial_and_unknown() {
+        let (_, limits) = parse_config(br#"{"limits": {"max_buffered_alerts": 3}}"#).unwrap();
+        assert_eq!(limits.max_buffered_alerts, 3);
+        assert_eq!(limits.max_event_bytes, Limits::default().max_event_bytes);
+        let e = parse_config(br#"{"limits": {"max_alerts": 3}}"#).unwrap_err();
+        assert!(e.contains("unknown limit `max_alerts`"), "{e}");
+        assert!(e.contains("max_buffered_alerts"), "{e}");
+        let e = parse_config(br#"{"limits": {"max_buffered_alerts": "x"}}"#).unwrap_err();
+        assert!(e.starts_with("`limits`: "), "{e}");
+        let e = parse_config(br#"{"limits": 3}"#).unwrap_err();
+        assert!(e.contains("must be an object"), "{e}");
+    }
+
+    #[test]
+    fn config_rule_forms() {
+        let (rule, _) = parse_config(br#"{"rule": {"eql": "any where true"}}"#).unwrap();
+        assert_eq!(rule.query, "any where true");
+        assert_eq!(rule.meta, Rule::embedded().meta);
+        let meta = r#"{"id": "x-1", "name": "mine", "severity": "high"}"#;
+        let doc = format!(r#"{{"rule": {{"eql": "q", "meta": {meta}}}}}"#);
+        let (rule, _) = parse_config(doc.as_bytes()).unwrap();
+        assert_eq!(rule.meta.id, "x-1");
+        assert_eq!(rule.meta.severity, "high");
+        let toml = serde_json::to_string(rule_core::EMBEDDED_RULE_TOML).unwrap();
+        let doc = format!(r#"{{"rule": {{"toml": {toml}}}}}"#);
+        let (rule, _) = parse_config(doc.as_bytes()).unwrap();
+        assert_eq!(rule, Rule::embedded());
+    }
+
+    #[test]
+    fn config_errors_say_where() {
+        let e = parse_config(b"{\"rule\": ").unwrap_err();
+        assert!(
+            e.starts_with("invalid JSON: ") && e.contains("line 1"),
+            "{e}"
+        );
+        let e = parse_config(b"[]").unwrap_err();
+        assert!(e.contains("must be a JSON object"), "{e}");
+        let e = parse_config(br#"{"rules": {}}"#).unwrap_err();
+        assert!(e.contains("unknown field `rules`"), "{e}");
+        let e = parse_config(br#"{"rule": {}}"#).unwrap_err();
+        assert!(e.contains("needs `eql`"), "{e}");
+        let e = parse_config(br#"{"rule": {"eql": "a", "toml": "b"}}"#).unwrap_err();
+        assert!(e.contains("not both"), "{e}");
+        let e =
+            parse_config(br#"{"rule": {"toml": "b", "meta": {"id":"a","name":"b"}}}"#).unwrap_err();
+        assert!(e.contains("`rule.meta` goes with `rule.eql`"), "{e}");
+        let e = parse_config(br#"{"rule": {"toml": "[rule]\nname = 1"}}"#).unwrap_err();
+        assert!(e.contains("rule TOML"), "{e}");
+    }
+
+    #[test]
+    fn clip_cuts_at_char_boundary() {
+        let mut s = String::from("ab");
+        s.push_str(&"é".repeat(MAX_MESSAGE_BYTES));
+        clip_from(&mut s, 2);
+        assert!(s.ends_with('…'));
+        assert!(s.len() <= 2 + MAX_MESSAGE_BYTES + '…'.len_utf8());
+        let mut short = String::from("short");
+        clip_from(&mut short, 0);
+        assert_eq!(short, "short");
+    }
+
+    #[test]
+    fn count_saturates() {
+        assert_eq!(count(0), 0);
+        assert_eq!(count(7), 7);
+        assert_eq!(count(usize::MAX), i32::MAX);
+    }
+}

@@ -1,0 +1,357 @@
+//! `rulehost`: runs the rule over NDJSON events, in the wasm module or
+//! natively, and writes the alerts as NDJSON.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use host_harness::{
+    resolve_module, workspace_dir, CpuLimit, Detector, HostLimits, NativeDetector, WasmModule,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Runs Elastic's EQL rule "Network Connection Followed by File Creation"
+/// over Elastic-Defend-shaped events, in a sandboxed wasm module or natively.
+#[derive(Parser)]
+#[command(name = "rulehost", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reads NDJSON events from files (or stdin), writes alerts as NDJSON to
+    /// stdout and a summary to stderr.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The rule module (.wasm). Default: the one the workspace builds
+    /// (target/wasm32-unknown-unknown/release/rule_wasm.wasm), built first
+    /// if missing.
+    #[arg(long, value_name = "FILE", conflicts_with = "native")]
+    module: Option<PathBuf>,
+
+    /// Run rule-core in this process instead of the wasm module.
+    #[arg(long)]
+    native: bool,
+
+    /// A rule to run instead of the embedded one: a detection-rules TOML
+    /// file (*.toml) or bare EQL text (anything else).
+    #[arg(long, value_name = "FILE")]
+    rule: Option<PathBuf>,
+
+    /// Engine limits as JSON, e.g. '{"max_buffered_alerts": 100}'.
+    #[arg(long, value_name = "JSON")]
+    limits: Option<String>,
+
+    /// Cap on the module's linear memory, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    max_memory_mib: usize,
+
+    /// Bound each module call by wall-clock time (ms) instead of fuel.
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
+
+    /// Events per batch handed to the engine.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    batch: usize,
+
+    /// Print at most this many refused lines on stderr (all are counted).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    show_errors: usize,
+
+    /// NDJSON files of events; none or `-` reads stdin.
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => match run(&args) {
+            Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("rulehost: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// What a run did, for the summary line.
+#[derive(Default)]
+struct Summary {
+    events: u64,
+    bytes: u64,
+    alerts: u64,
+    /// Lines the engine refused.
+    refused: u64,
+    /// Batches lost to a module trap or another host error.
+    failed: u64,
+}
+
+fn config_json(args: &RunArgs) -> Result<Option<Vec<u8>>, String> {
+    let mut config = serde_json::Map::new();
+    if let Some(path) = &args.rule {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read rule {}: {e}", path.display()))?;
+        let key = if path.extension().is_some_and(|x| x == "toml") {
+            "toml"
+        } else {
+            "eql"
+        };
+        let mut rule = serde_json::Map::new();
+        rule.insert(key.into(), text.into());
+        config.insert("rule".into(), rule.into());
+    }
+    if let Some(limits) = &args.limits {
+        let value: serde_json::Value =
+            serde_json::from_str(limits).map_err(|e| format!("--limits: {e}"))?;
+        config.insert("limits".into(), value);
+    }
+    if config.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(
+            serde_json::to_vec(&config).map_err(|e| e.to_string())?,
+        ))
+    }
+}
+
+fn detector(args: &RunArgs) -> Result<Box<dyn Detector>, String> {
+    let mut detector: Box<dyn Detector> = if args.native {
+        Box::new(NativeDetector::new())
+    } else {
+        let path =
+            resolve_module(args.module.as_deref(), &workspace_dir()).map_err(|e| e.to_string())?;
+        let mut limits = HostLimits {
+            max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
+            ..HostLimits::default()
+        };
+        if let Some(ms) = args.timeout_ms {
+            limits.cpu = CpuLimit::Deadline {
+                deadline: Duration::from_millis(ms),
+                tick: Duration::from_millis(10),
+            };
+        }
+        let module = WasmModule::from_file(&path, limits).map_err(|e| e.to_string())?;
+        Box::new(module.instantiate().map_err(|e| e.to_string())?)
+    };
+    if let Some(config) = config_json(args)? {
+        detector.configure(&config).map_err(|e| e.to_string())?;
+    }
+    Ok(detector)
+}
+
+/// One input: a name for messages, a reader, and its size when known.
+fn open(path: &Path) -> io::Result<(String, Box<dyn Read>, Option<u64>)> {
+    if path.as_os_str() == "-" {
+        return Ok(("<stdin>".into(), Box::new(io::stdin().lock()), None));
+    }
+    let file = File::open(path)?;
+    let size = file.metadata().ok().map(|m| m.len());
+    Ok((path.display().to_string(), Box::new(file), size))
+}
+
+struct Runner<'a> {
+    detector: Box<dyn Detector>,
+    out: BufWriter<io::StdoutLock<'a>>,
+    summary: Summary,
+    shown_errors: u64,
+    show_errors: usize,
+    progress: ProgressBar,
+}
+
+impl Runner<'_> {
+    fn note(&mut self, message: String) {
+        if self.shown_errors < self.show_errors as u64 {
+            self.progress.suspend(|| eprintln!("{message}"));
+        }
+        self.shown_errors += 1;
+    }
+
+    fn drain(&mut self) -> io::Result<()> {
+        match self.detector.drain_alerts() {
+            Ok(alerts) => {
+                self.summary.alerts += alerts.iter().filter(|&&b| b == b'\n').count() as u64;
+                self.out.write_all(&alerts)?;
+            }
+            Err(e) => {
+                self.summary.failed += 1;
+                self.progress.suspend(|| eprintln!("rulehost: {e}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands one batch (whole lines; its first is line `first_line` of
+    /// `name`) to the engine, then drains.
+    fn batch(&mut self, name: &str, first_line: u64, batch: &[u8]) -> io::Result<()> {
+        let mut tries = 0;
+        loop {
+            match self.detector.push_events(batch) {
+                Ok(outcome) => {
+                    self.summary.refused += outcome.refused_count() as u64;
+                    for r in &outcome.refused {
+                        let line = first_line + r.line as u64 - 1;
+                        self.note(format!("{name}:{line}: {}", r.message));
+                    }
+                    if outcome.unlisted > 0 {
+                        self.note(format!(
+                            "{name}: {} more refused lines in the batch from line {first_line}",
+                            outcome.unlisted
+                        ));
+                    }
+                    break;
+                }
+                Err(e) if e.is_back_pressure() && tries == 0 => {
+                    tries += 1;
+                    self.drain()?;
+                }
+                Err(e) => {
+                    self.summary.failed += 1;
+                    let lost = if e.lost_state() {
+                        " (the module was restarted; pending sequences were lost)"
+                    } else {
+                        ""
+                    };
+                    self.progress.suspend(|| {
+                        eprintln!("rulehost: {name}: batch from line {first_line}: {e}{lost}")
+                    });
+                    break;
+                }
+            }
+        }
+        self.drain()
+    }
+
+    fn input(&mut self, name: &str, reader: Box<dyn Read>, batch_lines: usize) -> io::Result<()> {
+        let mut reader = BufReader::with_capacity(1 << 20, reader);
+        let mut batch = Vec::with_capacity(1 << 20);
+        let mut lines_in_batch = 0usize;
+        let mut line_no = 0u64;
+        let mut first_line = 1u64;
+        loop {
+            let before = batch.len();
+            let n = reader.read_until(b'\n', &mut batch)?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            if !batch[before..].ends_with(b"\n") {
+                batch.push(b'\n');
+            }
+            self.summary.bytes += n as u64;
+            self.progress.inc(n as u64);
+            if !batch[before..].iter().all(u8::is_ascii_whitespace) {
+                self.summary.events += 1;
+            }
+            lines_in_batch += 1;
+            if lines_in_batch >= batch_lines || batch.len() >= (4 << 20) {
+                self.batch(name, first_line, &batch)?;
+                batch.clear();
+                lines_in_batch = 0;
+                first_line = line_no + 1;
+                self.progress.set_message(format!(
+                    "{} events, {} alerts",
+                    self.summary.events, self.summary.alerts
+                ));
+            }
+        }
+        if !batch.is_empty() {
+            self.batch(name, first_line, &batch)?;
+        }
+        Ok(())
+    }
+}
+
+fn run(args: &RunArgs) -> Result<Summary, String> {
+    let detector = detector(args)?;
+    let mut inputs: Vec<(String, Box<dyn Read>, Option<u64>)> = Vec::new();
+    let paths = if args.inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.inputs.clone()
+    };
+    for path in &paths {
+        inputs.push(open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?);
+    }
+    let total: Option<u64> = inputs.iter().map(|i| i.2).sum();
+    let progress = if io::stderr().is_terminal() {
+        let bar = match total {
+            Some(total) => ProgressBar::new(total).with_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        };
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let stdout = io::stdout();
+    let mut runner = Runner {
+        detector,
+        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+        summary: Summary::default(),
+        shown_errors: 0,
+        show_errors: args.show_errors,
+        progress,
+    };
+    let started = Instant::now();
+    let batch_lines = args.batch.max(1);
+    for (name, reader, _) in inputs {
+        runner
+            .input(&name, reader, batch_lines)
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
+    match runner.detector.flush() {
+        Ok(_) => {}
+        Err(e) => {
+            runner.summary.failed += 1;
+            eprintln!("rulehost: flush: {e}");
+        }
+    }
+    runner.drain().map_err(|e| format!("stdout: {e}"))?;
+    runner.out.flush().map_err(|e| format!("stdout: {e}"))?;
+    runner.progress.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    let s = &runner.summary;
+    let rate = if elapsed > 0.0 {
+        s.events as f64 / elapsed
+    } else {
+        0.0
+    };
+    if runner.shown_errors > args.show_errors as u64 {
+        eprintln!(
+            "rulehost: {} more refused lines not shown (--show-errors)",
+            runner.shown_errors - args.show_errors as u64
+        );
+    }
+    eprintln!(
+        "{} backend: {} events, {} bytes, {} alerts, {} errors ({} refused lines, {} failed calls), {:.0} events/s in {:.3} s",
+        runner.detector.backend(),
+        s.events,
+        s.bytes,
+        s.alerts,
+        s.refused + s.failed,
+        s.refused,
+        s.failed,
+        rate,
+        elapsed
+    );
+    Ok(std::mem::take(&mut runner.summary))
+}
