@@ -63,6 +63,10 @@ impl Alert {
     pub fn into_string(self) -> String {
         self.json
     }
+
+    pub(crate) fn from_json(json: String) -> Alert {
+        Alert { json }
+    }
 }
 
 /// What [`Engine::push_ndjson`] did with a batch.
@@ -78,25 +82,25 @@ pub struct BatchReport {
 
 /// A compiled rule and its sequence state.
 pub struct Engine {
-    rule: Rule,
-    limits: Limits,
-    plan: Plan,
-    trie: FieldTrie,
-    template: AlertTemplate,
-    matcher: Matcher,
+    pub(crate) rule: Rule,
+    pub(crate) limits: Limits,
+    pub(crate) plan: Plan,
+    pub(crate) trie: FieldTrie,
+    pub(crate) template: AlertTemplate,
+    pub(crate) matcher: Matcher,
     /// Candidates held back by the reorder window, earliest first.
-    reorder: BinaryHeap<Reverse<Held>>,
-    alerts: Vec<Alert>,
-    completed: Vec<Completed>,
-    decoded: Decoded,
+    pub(crate) reorder: BinaryHeap<Reverse<Held>>,
+    pub(crate) alerts: Vec<Alert>,
+    pub(crate) completed: Vec<Completed>,
+    pub(crate) decoded: Decoded,
     /// Highest event time seen.
-    watermark: Option<i64>,
-    arrivals: u64,
-    stats: Stats,
+    pub(crate) watermark: Option<i64>,
+    pub(crate) arrivals: u64,
+    pub(crate) stats: Stats,
 }
 
 /// A candidate in the reorder buffer, ordered by its ordinal alone.
-struct Held(Candidate);
+pub(crate) struct Held(pub(crate) Candidate);
 
 impl PartialEq for Held {
     fn eq(&self, other: &Self) -> bool {

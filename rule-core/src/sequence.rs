@@ -43,6 +43,17 @@ impl Key {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// A key from its encoding, checked: `None` unless it is well formed.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Key> {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            core::str::from_utf8(rest.get(4..4usize.checked_add(len)?)?).ok()?;
+            rest = &rest[4 + len..];
+        }
+        Some(Key(bytes.into()))
+    }
 }
 
 pub struct KeyValues<'a>(&'a [u8]);
@@ -72,6 +83,15 @@ pub struct Completed {
     pub key: Key,
     pub events: Vec<Arc<str>>,
     pub last_ts: i64,
+}
+
+/// A pending sequence, for snapshots.
+pub struct PendingView<'a> {
+    pub stage: usize,
+    pub key: &'a Key,
+    pub first_ts: i64,
+    pub last: Ordinal,
+    pub events: &'a [Arc<str>],
 }
 
 /// Bytes a pending sequence costs besides its key and events.
@@ -178,15 +198,35 @@ impl Matcher {
             }
             self.remove(existing);
         }
-        let hash = self.hash(0, key);
-        let bytes = SLOT_OVERHEAD + key.as_bytes().len() + c.event.len();
+        self.insert(
+            0,
+            key.clone(),
+            c.ordinal.0,
+            c.ordinal,
+            alloc::vec![c.event.clone()],
+        );
+    }
+
+    /// Adds a pending sequence as the youngest; the caller has made sure no
+    /// other is pending under the same (stage, key).
+    fn insert(
+        &mut self,
+        stage: usize,
+        key: Key,
+        first_ts: i64,
+        last: Ordinal,
+        events: Vec<Arc<str>>,
+    ) {
+        let hash = self.hash(stage, &key);
+        let bytes =
+            SLOT_OVERHEAD + key.as_bytes().len() + events.iter().map(|e| e.len()).sum::<usize>();
         let slot = Slot {
-            stage: 0,
-            key: key.clone(),
+            stage,
+            key,
             hash,
-            first_ts: c.ordinal.0,
-            last: c.ordinal,
-            events: alloc::vec![c.event.clone()],
+            first_ts,
+            last,
+            events,
             bytes,
             generation: 0,
             live: true,
@@ -209,6 +249,36 @@ impl Matcher {
             .push_back((index, self.slots[index as usize].generation));
         self.pending += 1;
         self.state_bytes += bytes;
+    }
+
+    /// Restores a pending sequence from a snapshot, as the youngest; one
+    /// already pending under the same (stage, key) is replaced.
+    pub fn restore_pending(
+        &mut self,
+        stage: usize,
+        key: Key,
+        first_ts: i64,
+        last: Ordinal,
+        events: Vec<Arc<str>>,
+    ) {
+        if let Some(existing) = self.find(stage, &key) {
+            self.remove(existing);
+        }
+        self.insert(stage, key, first_ts, last, events);
+    }
+
+    /// Pending sequences, oldest first.
+    pub fn pending_by_age(&self) -> impl Iterator<Item = PendingView<'_>> + '_ {
+        self.by_age.iter().filter_map(move |&(index, generation)| {
+            let slot = &self.slots[index as usize];
+            (slot.live && slot.generation == generation).then_some(PendingView {
+                stage: slot.stage,
+                key: &slot.key,
+                first_ts: slot.first_ts,
+                last: slot.last,
+                events: &slot.events,
+            })
+        })
     }
 
     fn extend(&mut self, stage: usize, c: &Candidate, key: &Key, out: &mut Vec<Completed>) {
