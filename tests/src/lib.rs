@@ -80,12 +80,26 @@ pub fn alert_event_ids(alert: &str) -> Vec<String> {
     events
         .iter()
         .map(|e| {
-            e.pointer("/event/id")
+            field(e, "event.id")
                 .and_then(|id| id.as_str())
                 .unwrap_or_else(|| panic!("an event in the alert has no event.id: {e}"))
                 .to_string()
         })
         .collect()
+}
+
+/// A field by its dotted ECS name, whether the event nests it
+/// (`{"event": {"id": ..}}`), spells it flat (`{"event.id": ..}`) or mixes
+/// both.
+pub fn field<'a>(v: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    let obj = v.as_object()?;
+    if let Some(found) = obj.get(name) {
+        return Some(found);
+    }
+    name.match_indices('.').find_map(|(i, _)| {
+        obj.get(&name[..i])
+            .and_then(|inner| field(inner, &name[i + 1..]))
+    })
 }
 
 /// A network event that opens a sequence (stage 1) for `entity`.
@@ -110,4 +124,21 @@ pub fn file_event(id: &str, entity: &str, ts: &str) -> String {
         "file": {"name": "payload.sh", "path": "/tmp/payload.sh", "extension": "sh"},
     })
     .to_string()
+}
+
+#[cfg(test)]
+mod unit {
+    use super::field;
+    use serde_json::json;
+
+    #[test]
+    fn field_finds_nested_flat_and_mixed_names() {
+        let nested = json!({"event": {"id": "a"}});
+        let flat = json!({"event.id": "b"});
+        let mixed = json!({"process": {"parent.pid": 7}});
+        assert_eq!(field(&nested, "event.id"), Some(&json!("a")));
+        assert_eq!(field(&flat, "event.id"), Some(&json!("b")));
+        assert_eq!(field(&mixed, "process.parent.pid"), Some(&json!(7)));
+        assert_eq!(field(&nested, "event.kind"), None);
+    }
 }

@@ -49,7 +49,7 @@ fn bad_inputs() -> Vec<Bad> {
             what: "invalid UTF-8",
             input: b"{\"event\": {\"id\": \"\xff\xfe\"}}".to_vec(),
             code: -3,
-            says: vec!["invalid UTF-8", "byte 17"],
+            says: vec!["invalid UTF-8", "byte 18"],
         },
         Bad {
             what: "a 10 MB event",
