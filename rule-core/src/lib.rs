@@ -75,7 +75,7 @@ mod sequence;
 mod snapshot;
 mod stats;
 pub mod syntax;
-mod time;
+pub mod time;
 
 pub use engine::{Alert, BatchReport, Engine, Limits, MAX_KEYS_PER_EVENT};
 pub use error::{ErrorKind, Position, PushError, RuleError};
