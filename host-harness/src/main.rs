@@ -88,6 +88,7 @@ fn main() -> ExitCode {
 /// What a run did, for the summary line.
 #[derive(Default)]
 struct Summary {
+    /// Non-blank lines read (taken and refused).
     events: u64,
     bytes: u64,
     alerts: u64,
@@ -344,7 +345,7 @@ fn run(args: &RunArgs) -> Result<Summary, String> {
     eprintln!(
         "{} backend: {} events, {} bytes, {} alerts, {} errors ({} refused lines, {} failed calls), {:.0} events/s in {:.3} s",
         runner.detector.backend(),
-        s.events,
+        s.events.saturating_sub(s.refused),
         s.bytes,
         s.alerts,
         s.refused + s.failed,
