@@ -87,8 +87,19 @@ impl FieldTrie {
 
     /// Follows a key, which may hold several dotted segments, from `node`.
     fn walk(&self, node: u32, key: &str) -> Option<u32> {
-        key.split('.')
-            .try_fold(node, |n, segment| self.child(n, segment))
+        // A byte scan: keys are short, and `str::split`'s searcher costs more
+        // than the lookups themselves on this hot path.
+        let mut node = node;
+        let mut rest = key;
+        loop {
+            match rest.bytes().position(|b| b == b'.') {
+                None => return self.child(node, rest),
+                Some(dot) => {
+                    node = self.child(node, &rest[..dot])?;
+                    rest = &rest[dot + 1..];
+                }
+            }
+        }
     }
 }
 
