@@ -12,11 +12,14 @@ Only meaningful on the "reference domain" (see shared/spec/SEMANTICS.md),
 where Elasticsearch and eql 1.0.1 agree. To get there, each event is adapted
 for eql, on this side only:
 
+* only the fields the query reads (and ``event.id``) are handed to eql, as
+  nested objects; the rest of the event (Defend events are 1-3 KB) is
+  dropped, which changes nothing eql can see and saves most of the time;
 * one-element arrays are unwrapped (``event.category: ["network"]`` becomes
   ``"network"``), recursively; longer or empty arrays stay as they are
   (eql never matches them: outside the reference domain);
-* dotted keys (``{"event.id": 1}``) are expanded into objects, as
-  Elasticsearch reads them;
+* a field may be nested or spelled with dotted keys (``{"event.id": 1}``,
+  ``{"process": {"Ext.x": 1}}``), as Elasticsearch reads them;
 * the eql event type is ``event.category`` (``network where`` /
   ``file where``);
 * the event time is ``@timestamp`` (RFC 3339, up to 9 fractional digits)
@@ -105,52 +108,93 @@ def timestamp_ms(text):
     return seconds * 1000 + millis
 
 
+MISSING = object()
+
+
 def unwrap(value):
-    """One-element arrays become their element, recursively (objects inside
-    are already normalized by the JSON decoder hook)."""
+    """One-element arrays become their element, recursively."""
     while type(value) is list:
         if len(value) == 1:
             value = value[0]
         else:
             return [unwrap(v) for v in value]
+    if type(value) is dict:
+        return {k: unwrap(v) for k, v in value.items()}
     return value
 
 
-def normalized_object(pairs):
-    """json object_pairs_hook: unwraps one-element arrays and expands dotted
-    keys into objects (``{"a.b": 1}`` reads as ``{"a": {"b": 1}}``)."""
-    out = {}
-    for key, value in pairs:
-        if type(value) is list:
-            value = unwrap(value)
-        if "." in key:
-            parts = key.split(".")
-            node = out
-            for part in parts[:-1]:
+def get_path(obj, parts):
+    """The value at ``parts`` (a tuple of names) in a decoded event, through
+    nested objects or dotted keys, one-element arrays read as their element;
+    MISSING when absent."""
+    while type(obj) is list and len(obj) == 1:
+        obj = obj[0]
+    if not parts:
+        return obj
+    if type(obj) is not dict:
+        return MISSING
+    for i in range(1, len(parts) + 1):
+        key = parts[0] if i == 1 else ".".join(parts[:i])
+        if key in obj:
+            found = get_path(obj[key], parts[i:])
+            if found is not MISSING:
+                return found
+    return MISSING
+
+
+def field_paths(query):
+    """Every field path the query reads, as tuples of names."""
+    paths = set()
+
+    def walk(node):
+        if isinstance(node, eql.ast.Field):
+            paths.add((node.base,) + tuple(node.path))
+        elif isinstance(node, eql.ast.BaseNode):
+            for _, value in node.iter_slots():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(query)
+    return paths
+
+
+def projector(query):
+    """A function from a decoded event to the nested, unwrapped document
+    eql gets: the query's fields, ``event.id`` and ``event.category``."""
+    paths = field_paths(query) | {("event", "id"), ("event", "category")}
+    for path in paths:
+        if not all(isinstance(p, str) for p in path):
+            raise InputError("field {} indexes an array: not supported".format(path))
+    paths = sorted(paths)
+
+    def project(raw):
+        doc = {}
+        for path in paths:
+            # Fast path: plain nested objects all the way.
+            value = raw
+            for part in path:
+                if type(value) is dict:
+                    value = value.get(part, MISSING)
+                else:
+                    value = MISSING
+                    break
+            if value is MISSING:
+                value = get_path(raw, path)
+                if value is MISSING:
+                    continue
+            node = doc
+            for part in path[:-1]:
                 child = node.get(part)
                 if type(child) is not dict:
                     child = {}
                     node[part] = child
                 node = child
-            key = parts[-1]
-        else:
-            node = out
-        if type(value) is dict and type(node.get(key)) is dict:
-            merge(node[key], value)
-        else:
-            node[key] = value
-    return out
+            node[path[-1]] = unwrap(value)
+        return doc
 
-
-def merge(into, other):
-    for key, value in other.items():
-        if type(value) is dict and type(into.get(key)) is dict:
-            merge(into[key], value)
-        else:
-            into[key] = value
-
-
-decode = json.JSONDecoder(object_pairs_hook=normalized_object).decode
+    return project
 
 
 def field(doc, *path):
@@ -258,17 +302,26 @@ def run(rule_path, stream, out, naive_maxspan=False, strict=False):
     engine.naive_maxspan = naive_maxspan
 
     matches = [0]
+    pending = []  # written in blocks: stdout may be unbuffered (PYTHONUNBUFFERED)
 
     def on_result(result):
         ids = [ev.event_id for ev in result.events]
-        out.write(json.dumps(ids, separators=(",", ":")))
-        out.write("\n")
+        pending.append(json.dumps(ids, separators=(",", ":")))
         matches[0] += 1
+        if len(pending) >= 4096:
+            write_pending()
+
+    def write_pending():
+        if pending:
+            out.write("\n".join(pending) + "\n")
+            del pending[:]
 
     engine.add_query(query)
     engine.add_output_hook(on_result)
 
     Event = RefEvent
+    loads = json.loads
+    project = projector(query)
     stream_event = engine.stream_event
     count = 0
     latest_ms, latest_line = None, 0
@@ -276,13 +329,13 @@ def run(rule_path, stream, out, naive_maxspan=False, strict=False):
         if not line.strip():
             continue
         try:
-            doc = decode(line)
+            raw = loads(line)
         except ValueError as e:
             raise InputError("line {}: not JSON: {}".format(line_no, e))
-        if type(doc) is not dict:
+        if type(raw) is not dict:
             raise InputError("line {}: not a JSON object".format(line_no))
-        ts = doc.get("@timestamp")
-        if ts is None:
+        ts = get_path(raw, ("@timestamp",))
+        if ts is MISSING or ts is None:
             raise InputError("line {}: no @timestamp".format(line_no))
         try:
             ms = timestamp_ms(ts)
@@ -297,11 +350,13 @@ def run(rule_path, stream, out, naive_maxspan=False, strict=False):
                         line_no, ts, latest_line))
         else:
             latest_ms, latest_line = ms, line_no
+        doc = project(raw)
         event = Event(event_type_of(doc, line_no), ms, doc)
         event.event_id = field(doc, "event", "id")
         stream_event(event)
         count += 1
     engine.finalize()
+    write_pending()
     return count, matches[0]
 
 
