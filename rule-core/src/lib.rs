@@ -67,6 +67,7 @@ mod decode;
 mod engine;
 mod error;
 mod eval;
+mod explain;
 mod ip;
 mod pattern;
 mod plan;
@@ -79,6 +80,7 @@ pub mod time;
 
 pub use engine::{Alert, BatchReport, Engine, Limits, MAX_KEYS_PER_EVENT};
 pub use error::{ErrorKind, Position, PushError, RuleError};
+pub use explain::{Explanation, FieldValues, Node, Outcome, StageExplanation};
 pub use rule::{Rule, RuleMeta, Technique, Threat, ThreatRef, EMBEDDED_RULE_TOML};
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 pub use stats::{ErrorCounts, Stats};

@@ -320,3 +320,69 @@ fn events_are_kept_exactly_as_pushed() {
     assert_eq!(doc["threat"][0]["tactic"]["id"], "TA0011");
     assert_eq!(doc["event"]["kind"], "alert");
 }
+
+#[test]
+fn explain_says_which_predicate_decided_and_why() {
+    let e = engine(Limits::default());
+    let mut f: Value = serde_json::from_str(&file("b", T, "p")).unwrap();
+    f["file"] = json!({"path": "/tmp/x.tmp", "extension": "tmp"});
+    let x = e.explain(f.to_string().as_bytes()).unwrap();
+    assert_eq!(x.timestamp, Some(T));
+    assert!(!x.stages[0].passes, "a file event is not a network event");
+    assert!(!x.stages[1].passes, "excluded by its extension");
+    let doc = serde_json::to_value(&x).unwrap();
+    let leaves = |v: &Value| -> Vec<Value> {
+        fn walk(v: &Value, out: &mut Vec<Value>) {
+            match v.get("node").and_then(Value::as_str) {
+                Some("leaf") => out.push(v.clone()),
+                _ => {
+                    for child in v
+                        .get("children")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        walk(child, out);
+                    }
+                    if let Some(c) = v.get("child") {
+                        walk(c, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(v, &mut out);
+        out
+    };
+    let file_stage = leaves(&doc["stages"][1]["filter"]);
+    let ext = file_stage
+        .iter()
+        .find(|l| l["field"] == "file.extension")
+        .unwrap();
+    assert_eq!(ext["outcome"], "true");
+    assert_eq!(ext["values"], json!(["tmp"]));
+    assert_eq!(
+        ext["test"],
+        r#"file.extension in ("sqlite-journal", "db-journal", "lockfile", "tmp")"#
+    );
+    let name = file_stage
+        .iter()
+        .find(|l| l["field"] == "file.name")
+        .unwrap();
+    assert_eq!(name["outcome"], "missing");
+    assert_eq!(name["test"], r#"file.name like "tmp*""#);
+    let category = leaves(&doc["stages"][0]["filter"])
+        .into_iter()
+        .find(|l| l["field"] == "event.category")
+        .unwrap();
+    assert_eq!(
+        (category["outcome"].clone(), category["values"].clone()),
+        (json!("false"), json!(["file"]))
+    );
+    assert_eq!(
+        doc["stages"][1]["join_keys"][0],
+        json!({"field": "host.id", "values": ["h"]})
+    );
+    assert_eq!(e.stats().events, 0, "explaining takes nothing");
+    assert!(matches!(e.explain(b"[]"), Err(PushError::NotAnObject)));
+}

@@ -1,0 +1,258 @@
+//! Why an event does or does not pass each stage: the filter as a tree, each
+//! leaf with its outcome (true, false, or its field missing) and the field's
+//! values. For rule authors (the playground); the engine's state is not touched.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::decode::{decode, Decoded};
+use crate::engine::Engine;
+use crate::error::PushError;
+use crate::eval;
+use crate::pattern::{GlobPart, Pattern};
+use crate::plan::{Filter, Ordering, Test, ValueRef};
+
+/// The verdict of every stage on one event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// Epoch milliseconds of `@timestamp`, if the event has one.
+    pub timestamp: Option<i64>,
+    pub stages: Vec<StageExplanation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageExplanation {
+    pub stage: usize,
+    /// The filter holds.
+    pub passes: bool,
+    /// The filter holds and every join key field has a value, so the event
+    /// takes part in sequences at this stage.
+    pub joins: bool,
+    pub join_keys: Vec<FieldValues>,
+    pub filter: Node,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldValues {
+    pub field: String,
+    pub values: Vec<serde_json::Value>,
+}
+
+/// One node of a stage's filter, with its result on this event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "node", rename_all = "snake_case")]
+pub enum Node {
+    And {
+        result: bool,
+        children: Vec<Node>,
+    },
+    Or {
+        result: bool,
+        children: Vec<Node>,
+    },
+    Not {
+        result: bool,
+        child: alloc::boxed::Box<Node>,
+    },
+    Const {
+        result: bool,
+    },
+    Leaf {
+        result: bool,
+        outcome: Outcome,
+        test: String,
+        field: String,
+        values: Vec<serde_json::Value>,
+    },
+}
+
+/// A leaf's outcome: `Missing` when its field has no value (then it is false).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    True,
+    False,
+    Missing,
+}
+
+impl Engine {
+    /// Explains how each stage judges `event`, without changing any state.
+    pub fn explain(&self, event: &[u8]) -> Result<Explanation, PushError> {
+        let event = event.trim_ascii();
+        if event.is_empty() {
+            return Err(PushError::Empty);
+        }
+        let text = core::str::from_utf8(event).map_err(|e| PushError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        let mut decoded = Decoded::default();
+        decode(&self.plan.fields, &self.trie, text, &mut decoded)?;
+        let explainer = Explainer {
+            engine: self,
+            decoded: &decoded,
+            text,
+        };
+        let stages = self
+            .plan
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| {
+                let filter = explainer.node(&stage.filter);
+                let passes = node_result(&filter);
+                let join_keys: Vec<FieldValues> = stage
+                    .keys
+                    .iter()
+                    .map(|&f| FieldValues {
+                        field: self.plan.fields[usize::from(f)].path.clone(),
+                        values: explainer.values(f),
+                    })
+                    .collect();
+                let joins = passes && join_keys.iter().all(|k| !k.values.is_empty());
+                StageExplanation {
+                    stage: i,
+                    passes,
+                    joins,
+                    join_keys,
+                    filter,
+                }
+            })
+            .collect();
+        Ok(Explanation {
+            timestamp: decoded.timestamp,
+            stages,
+        })
+    }
+}
+
+fn node_result(node: &Node) -> bool {
+    match node {
+        Node::And { result, .. }
+        | Node::Or { result, .. }
+        | Node::Not { result, .. }
+        | Node::Const { result }
+        | Node::Leaf { result, .. } => *result,
+    }
+}
+
+struct Explainer<'a> {
+    engine: &'a Engine,
+    decoded: &'a Decoded,
+    text: &'a str,
+}
+
+impl Explainer<'_> {
+    fn values(&self, field: u16) -> Vec<serde_json::Value> {
+        self.decoded
+            .values(self.text, field)
+            .map(|v| match v {
+                ValueRef::Str(s) => serde_json::Value::String(s.to_string()),
+                ValueRef::Ip(ip) => serde_json::Value::String(format!("{ip}")),
+                ValueRef::Number(n) => {
+                    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into)
+                }
+            })
+            .collect()
+    }
+
+    fn node(&self, filter: &Filter) -> Node {
+        match filter {
+            Filter::Const(b) => Node::Const { result: *b },
+            Filter::And(all) => {
+                let children: Vec<Node> = all.iter().map(|f| self.node(f)).collect();
+                Node::And {
+                    result: children.iter().all(node_result),
+                    children,
+                }
+            }
+            Filter::Or(any) => {
+                let children: Vec<Node> = any.iter().map(|f| self.node(f)).collect();
+                Node::Or {
+                    result: children.iter().any(node_result),
+                    children,
+                }
+            }
+            Filter::Not(inner) => {
+                let child = self.node(inner);
+                Node::Not {
+                    result: !node_result(&child),
+                    child: alloc::boxed::Box::new(child),
+                }
+            }
+            Filter::Leaf(field, test) => {
+                let result = eval::matches(filter, self.decoded, self.text);
+                let path = &self.engine.plan.fields[usize::from(*field)].path;
+                let missing = !self.decoded.has_values(*field) && !matches!(test, Test::IsNull);
+                let outcome = match (missing, result) {
+                    (true, _) => Outcome::Missing,
+                    (false, true) => Outcome::True,
+                    (false, false) => Outcome::False,
+                };
+                Node::Leaf {
+                    result,
+                    outcome,
+                    test: describe(path, test),
+                    field: path.clone(),
+                    values: self.values(*field),
+                }
+            }
+        }
+    }
+}
+
+/// A compiled test, written back as EQL.
+fn describe(field: &str, test: &Test) -> String {
+    match test {
+        Test::IsNull => format!("{field} == null"),
+        Test::Strings {
+            patterns,
+            insensitive,
+        } => {
+            let exact = patterns.iter().all(|p| matches!(p, Pattern::Exact(_)));
+            let list = patterns.iter().map(pattern_text).collect::<Vec<_>>();
+            let tilde = if *insensitive { "~" } else { "" };
+            match (exact, list.as_slice()) {
+                (true, [one]) if !insensitive => format!("{field} == {one}"),
+                (true, _) => format!("{field} in{tilde} ({})", list.join(", ")),
+                (false, [one]) => format!("{field} like{tilde} {one}"),
+                (false, _) => format!("{field} like{tilde} ({})", list.join(", ")),
+            }
+        }
+        Test::Ip(nets) => {
+            let list: Vec<String> = nets.iter().map(|n| format!("\"{n}\"")).collect();
+            format!("cidrmatch({field}, {})", list.join(", "))
+        }
+        Test::Number { op, value } => format!("{field} {} {value}", op_text(*op)),
+        Test::StringOrder { op, value } => format!("{field} {} {value:?}", op_text(*op)),
+    }
+}
+
+fn op_text(op: Ordering) -> &'static str {
+    match op {
+        Ordering::Lt => "<",
+        Ordering::LtEq => "<=",
+        Ordering::Gt => ">",
+        Ordering::GtEq => ">=",
+        Ordering::Eq => "==",
+    }
+}
+
+fn pattern_text(p: &Pattern) -> String {
+    let body = match p {
+        Pattern::Exact(s) => s.clone(),
+        Pattern::Prefix(s) => format!("{s}*"),
+        Pattern::Suffix(s) => format!("*{s}"),
+        Pattern::Contains(s) => format!("*{s}*"),
+        Pattern::Glob(parts) => parts
+            .iter()
+            .map(|part| match part {
+                GlobPart::Literal(s) => s.as_str(),
+                GlobPart::AnyRun => "*",
+                GlobPart::AnyChar => "?",
+            })
+            .collect(),
+    };
+    format!("{body:?}")
+}
