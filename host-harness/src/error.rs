@@ -40,7 +40,7 @@ pub enum HostError {
 
     /// `configure` refused the configuration (`-12`); the previous rule and
     /// state are kept.
-    #[error("configuration refused: {message}")]
+    #[error("{message}")]
     Config { message: String },
 
     /// The module trapped. The instance was replaced by a fresh one

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// Runs Elastic's EQL rule "Network Connection Followed by File Creation"
 /// over Elastic-Defend-shaped events, in a sandboxed wasm module or natively.
 #[derive(Parser)]
-#[command(name = "rulehost", version, about, long_about = None)]
+#[command(name = "rulehost", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -146,7 +146,10 @@ fn detector(args: &RunArgs) -> Result<Box<dyn Detector>, String> {
         Box::new(module.instantiate().map_err(|e| e.to_string())?)
     };
     if let Some(config) = config_json(args)? {
-        detector.configure(&config).map_err(|e| e.to_string())?;
+        detector.configure(&config).map_err(|e| match &args.rule {
+            Some(rule) => format!("--rule {}: {e}", rule.display()),
+            None => e.to_string(),
+        })?;
     }
     Ok(detector)
 }

@@ -1,0 +1,109 @@
+//! `rulehost run` end to end: both backends give the same alerts, refused
+//! lines are reported by file and line, the summary goes to stderr.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use host_harness::{build_module, workspace_dir};
+
+fn module() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| build_module(&workspace_dir()).expect("the module builds"))
+}
+
+fn rulehost(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rulehost"))
+        .args(args)
+        .output()
+        .expect("rulehost runs")
+}
+
+fn event(id: &str, stage: &str, ts: &str) -> String {
+    let specific = if stage == "network" {
+        r#""event":{"id":"ID","category":["network"],"type":["start"],"action":"connection_attempted"},"destination":{"ip":"93.184.216.34"}"#
+    } else {
+        r#""event":{"id":"ID","category":["file"],"type":["creation"]},"file":{"path":"/tmp/x.sh","name":"x.sh","extension":"sh"}"#
+    };
+    format!(
+        r#"{{"@timestamp":"{ts}","host":{{"id":"h1","os":{{"type":"linux"}}}},"process":{{"entity_id":"p1","executable":"/tmp/agent"}},{}}}"#,
+        specific.replace("ID", id)
+    )
+}
+
+fn input_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rulehost-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn run_gives_the_same_alerts_in_both_backends() {
+    let text = [
+        event("n1", "network", "2024-05-01T10:00:00Z"),
+        String::new(),
+        "{broken".to_string(),
+        event("f1", "file", "2024-05-01T10:00:01Z"),
+    ]
+    .join("\n");
+    let input = input_file("events.ndjson", &text);
+    let input = input.to_str().unwrap();
+    let wasm = rulehost(&["run", "--module", module().to_str().unwrap(), input]);
+    let native = rulehost(&["run", "--native", input]);
+    for (name, out) in [("wasm", &wasm), ("native", &native)] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{input}:3: invalid JSON")),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("{name} backend: 2 events, ")),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains("1 alerts, 1 errors"), "{name}: {stderr}");
+        assert!(stderr.contains("events/s"), "{name}: {stderr}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            1,
+            "{name}"
+        );
+    }
+    assert_eq!(wasm.stdout, native.stdout, "byte for byte the same alerts");
+}
+
+#[test]
+fn a_bad_rule_file_is_named_with_line_and_column() {
+    let rule = input_file(
+        "bad.eql",
+        "sequence by host.id with maxspan=5s\n  [network where x == ]\n  [file where true]\n",
+    );
+    let input = input_file("empty.ndjson", "");
+    for backend in ["--native", "--module"] {
+        let mut args = vec!["run", backend];
+        if backend == "--module" {
+            args.push(module().to_str().unwrap());
+        }
+        args.extend(["--rule", rule.to_str().unwrap(), input.to_str().unwrap()]);
+        let out = rulehost(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{backend}: {stderr}");
+        assert!(stderr.contains("bad.eql"), "{backend}: {stderr}");
+        assert!(stderr.contains("line 2, column"), "{backend}: {stderr}");
+    }
+}
+
+#[test]
+fn help_names_the_run_command() {
+    let out = rulehost(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("run"), "{help}");
+    let out = rulehost(&["run", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--module", "--native", "--rule", "[INPUT]..."] {
+        assert!(help.contains(flag), "run --help lacks {flag}: {help}");
+    }
+}
