@@ -47,9 +47,11 @@ impl Default for HostLimits {
         HostLimits {
             max_memory_bytes: 1 << 30,
             max_table_elements: 1 << 16,
+            // The engine uses 100 to 200 units per byte of Defend-shaped
+            // events; this leaves 25x or more, and 2e9 for anything else.
             cpu: CpuLimit::Fuel {
                 base: 2_000_000_000,
-                per_byte: 20_000,
+                per_byte: 5_000,
             },
         }
     }
