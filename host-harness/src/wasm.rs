@@ -111,7 +111,7 @@ struct Ticker {
 }
 
 impl Ticker {
-    fn start(engine: Engine, tick: Duration) -> Ticker {
+    fn start(engine: Engine, tick: Duration) -> std::io::Result<Ticker> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         std::thread::Builder::new()
@@ -121,9 +121,8 @@ impl Ticker {
                     std::thread::sleep(tick);
                     engine.increment_epoch();
                 }
-            })
-            .expect("spawn the epoch thread");
-        Ticker { stop }
+            })?;
+        Ok(Ticker { stop })
     }
 }
 
@@ -175,7 +174,10 @@ impl WasmModule {
             return Err(HostError::Imports(imports));
         }
         let ticker = match limits.cpu {
-            CpuLimit::Deadline { tick, .. } => Some(Arc::new(Ticker::start(engine.clone(), tick))),
+            CpuLimit::Deadline { tick, .. } => Some(Arc::new(
+                Ticker::start(engine.clone(), tick)
+                    .map_err(|e| HostError::Instantiate(format!("epoch thread: {e}")))?,
+            )),
             CpuLimit::Fuel { .. } => None,
         };
         Ok(WasmModule {
