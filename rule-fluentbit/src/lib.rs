@@ -1,0 +1,448 @@
+//! rule-core as a Fluent Bit `filter_wasm` module.
+//!
+//! Built for `wasm32-unknown-unknown`
+//! (`cargo build -p rule-fluentbit --target wasm32-unknown-unknown --release`,
+//! giving `target/wasm32-unknown-unknown/release/rule_fluentbit.wasm`), this
+//! crate is a module that imports nothing and runs Elastic's EQL sequence
+//! rule "Network Connection Followed by File Creation" on the records of a
+//! Fluent Bit pipeline. Fluent Bit's `function_name` picks one of two
+//! filters:
+//!
+//! - **`pass_through`**: every record comes out. A record that completes one
+//!   or more sequences comes out with an `alerts` array added (the alerts it
+//!   completed, each the same JSON text the native engine and `rulehost run`
+//!   produce); every other record comes out as it came in, byte for byte.
+//! - **`alerts_only`**: only alerts come out. A record that completes
+//!   sequences is replaced by `{"alerts":[...]}` holding all of them (Fluent
+//!   Bit takes at most one record back per record); every other record is
+//!   dropped (the reply is `""`).
+//!
+//! # The calling convention (Fluent Bit 4.1 and later, `event_format json`)
+//!
+//! Fluent Bit converts each record to JSON and calls the function with six
+//! `i32`: `(tag_ptr, tag_len, time_sec, time_nsec, record_ptr, record_len)`.
+//!
+//! - Tag and record are copied into the module's memory with its exported
+//!   `malloc(size) -> ptr` (`size` is the length plus one: both are
+//!   NUL-terminated), and released with `free(ptr)` after the call. A module
+//!   that does not export both gets them copied into an 8 KiB heap instead
+//!   (`wasm_heap_size`), and a record that does not fit arrives as
+//!   `record_ptr = 0`; this module exports both, so any record that the
+//!   memory can hold arrives. A zero pointer can still come when `malloc`
+//!   fails: it is counted as a lost record and answered with an error marker
+//!   (below).
+//! - `record_len` does not count the NUL; a trailing NUL inside the length is
+//!   stripped all the same. The tag is not used.
+//! - `time_sec`/`time_nsec` are the record's Fluent Bit time (`time_sec` cut
+//!   to 32 bits, read unsigned). It stands in for `@timestamp` when the
+//!   record has none ([`rule_core::Engine::push_with_fallback_time`]).
+//! - The function returns a pointer to a NUL-terminated JSON object. Fluent
+//!   Bit copies it at once and never frees it, so every reply lives in one
+//!   buffer the module owns and reuses on the next call. `""` drops the
+//!   record; so does anything that is not one JSON object, a zero pointer
+//!   or a trap, silently, which is why this module never answers those
+//!   except by design (`""` in `alerts_only`).
+//! - Fluent Bit 4.1 and later keep one instance for the filter's whole life,
+//!   so the pending sequences survive from chunk to chunk. Earlier versions
+//!   instantiate the module anew for every chunk and sequences spanning two
+//!   chunks are never seen.
+//!
+//! # Errors and counters
+//!
+//! - A record the engine refuses (a malformed IP, a field of the wrong type,
+//!   a record over 1 MiB, ...) leaves the sequence state as it was and is
+//!   counted by kind. In `pass_through` it still comes out unchanged; in
+//!   `alerts_only` it is dropped like any record that completes nothing.
+//! - A record Fluent Bit could not hand over (`record_ptr = 0`, or a pointer
+//!   outside memory) is counted and answered, in both modes, with an object
+//!   Fluent Bit keeps: `{"rule_error":"null_record","message":"...",
+//!   "rule_refused":{...}}`. The record itself is gone on Fluent Bit's side
+//!   and the detector never saw it; dropping the call silently would hide a
+//!   gap in detection, so the gap becomes a record of its own.
+//! - Every reply the module composes (alerts, error markers) carries
+//!   `"rule_refused":{"total":N,"<kind>":n,...,"last":"<message>"}` once any
+//!   record was refused or lost since the module started: the counters reach
+//!   the pipeline's output with the next alert. The `stats` export (a
+//!   NUL-terminated JSON object, for hosts other than Fluent Bit) has them
+//!   all, with the engine's own.
+//!
+//! # Invariants
+//!
+//! - No input panics or traps the module: every length and pointer is
+//!   checked, the reply buffer grows with `try_reserve` (an allocation that
+//!   fails is answered with a static `{"rule_error":"out_of_memory",...}`).
+//!   An allocation failure inside the engine itself still aborts (a trap:
+//!   Fluent Bit drops that record and logs the exception).
+//! - A record passed through is the record received, byte for byte; the
+//!   alerts in a reply are the engine's alert documents, byte for byte.
+//! - No SIMD: Fluent Bit's bundled WAMR runs with SIMD off, so this crate
+//!   refuses to build with `simd128` enabled, and the end-to-end test checks
+//!   the built module holds no `v128` instruction or type.
+//! - The module imports nothing: `wasm32-unknown-unknown` needs no WASI, and
+//!   Fluent Bit's `accessible_paths` give it nothing it uses.
+
+#[cfg(target_feature = "simd128")]
+compile_error!(
+    "rule-fluentbit must not be built with simd128: Fluent Bit's bundled WAMR runs with SIMD off \
+     and refuses the module (remove `+simd128` from RUSTFLAGS / target features)"
+);
+
+use std::fmt::Write as _;
+
+use rule_core::{Alert, Engine, ErrorKind};
+
+#[cfg(target_arch = "wasm32")]
+mod exports;
+
+/// Which filter Fluent Bit's `function_name` picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `pass_through`: every record comes out, with `alerts` added when it
+    /// completed sequences.
+    PassThrough,
+    /// `alerts_only`: only `{"alerts":[...]}` comes out; other records are
+    /// dropped.
+    AlertsOnly,
+}
+
+/// The record of one call, as the export found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record<'a> {
+    /// The record's bytes, NUL terminator excluded.
+    Bytes(&'a [u8]),
+    /// `record_ptr` was 0: Fluent Bit could not copy a record of `len` bytes
+    /// into the module.
+    Null { len: u32 },
+    /// `(ptr, len)` lies outside the module's `memory_bytes` of memory.
+    OutOfBounds {
+        ptr: u32,
+        len: u32,
+        memory_bytes: u64,
+    },
+}
+
+/// What the filter did, apart from the engine's own counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Calls, one per record (lost records included).
+    pub records: u64,
+    /// Records the engine took.
+    pub taken: u64,
+    /// Records the engine refused (by kind in the engine's `errors`).
+    pub refused: u64,
+    /// Calls with `record_ptr = 0`.
+    pub null_records: u64,
+    /// Calls whose record lay outside memory.
+    pub bad_pointers: u64,
+    /// Alerts put in replies.
+    pub alerts: u64,
+    /// Replies that could not be allocated (answered with a static marker).
+    pub out_of_memory: u64,
+}
+
+impl Counters {
+    /// Records refused or lost, the `total` of `rule_refused`.
+    pub fn not_seen(&self) -> u64 {
+        self.refused + self.null_records + self.bad_pointers + self.out_of_memory
+    }
+}
+
+/// The longest `last` message a reply carries; longer ones are cut.
+pub const MAX_MESSAGE_BYTES: usize = 256;
+
+/// A reply buffer larger than this is given back once a smaller reply fits.
+const KEEP_REPLY_BYTES: usize = 4 << 20;
+
+/// The answer when even the reply could not be allocated: static, so that
+/// it needs no memory.
+const OUT_OF_MEMORY_REPLY: &[u8] =
+    b"{\"rule_error\":\"out_of_memory\",\"message\":\"the module could not allocate its reply\"}\0";
+
+/// The filter behind the exports: the engine, the reply buffer and the
+/// counters. One per module instance.
+pub struct Filter {
+    engine: Engine,
+    reply: Vec<u8>,
+    stats: Vec<u8>,
+    counters: Counters,
+    last_error: String,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter::new()
+    }
+}
+
+/// Fluent Bit's record time in epoch milliseconds: `time_sec` is the low 32
+/// bits of the seconds, read unsigned (good until 2106).
+pub fn record_time_ms(time_sec: u32, time_nsec: u32) -> i64 {
+    i64::from(time_sec) * 1000 + i64::from(time_nsec / 1_000_000)
+}
+
+/// The record without the NUL terminator(s) a host may have counted in.
+pub fn strip_nul(mut record: &[u8]) -> &[u8] {
+    while let [rest @ .., 0] = record {
+        record = rest;
+    }
+    record
+}
+
+impl Filter {
+    /// A filter with the embedded rule and default limits.
+    pub fn new() -> Filter {
+        Filter::with_engine(Engine::with_embedded_rule())
+    }
+
+    /// A filter around an engine built by the caller.
+    pub fn with_engine(engine: Engine) -> Filter {
+        Filter {
+            engine,
+            reply: Vec::new(),
+            stats: Vec::new(),
+            counters: Counters::default(),
+            last_error: String::new(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// One record through the filter. The answer is the reply with its NUL
+    /// terminator: `[0]` alone is `""`, the record dropped. It stays valid
+    /// until the next call.
+    pub fn call(&mut self, mode: Mode, time_sec: u32, time_nsec: u32, record: Record<'_>) -> &[u8] {
+        self.counters.records += 1;
+        if self.reply.capacity() > KEEP_REPLY_BYTES {
+            self.reply = Vec::new();
+        }
+        self.reply.clear();
+        let built = match record {
+            Record::Bytes(bytes) => {
+                let bytes = strip_nul(bytes);
+                self.one(mode, record_time_ms(time_sec, time_nsec), bytes)
+            }
+            Record::Null { len } => {
+                self.counters.null_records += 1;
+                self.set_last(format_args!(
+                    "Fluent Bit passed record_ptr 0 for a record of {len} bytes: it could not \
+                     copy it into the module"
+                ));
+                self.lost("null_record")
+            }
+            Record::OutOfBounds {
+                ptr,
+                len,
+                memory_bytes,
+            } => {
+                self.counters.bad_pointers += 1;
+                self.set_last(format_args!(
+                    "the record ({ptr}, {len}) is not inside linear memory ({memory_bytes} bytes)"
+                ));
+                self.lost("bad_pointer")
+            }
+        };
+        match built {
+            Ok(()) => {
+                self.reply.push(0);
+                &self.reply
+            }
+            Err(OutOfMemory) => {
+                self.counters.out_of_memory += 1;
+                self.reply = Vec::new();
+                OUT_OF_MEMORY_REPLY
+            }
+        }
+    }
+
+    /// A record the engine can see: push it, then answer by mode.
+    fn one(&mut self, mode: Mode, fallback_ms: i64, bytes: &[u8]) -> Result<(), OutOfMemory> {
+        let alerts = match self.engine.push_with_fallback_time(bytes, fallback_ms) {
+            Ok(_) => {
+                self.counters.taken += 1;
+                self.engine.drain()
+            }
+            Err(e) => {
+                self.counters.refused += 1;
+                self.set_last(format_args!("{e}"));
+                Vec::new()
+            }
+        };
+        self.counters.alerts += alerts.len() as u64;
+        match mode {
+            Mode::PassThrough if alerts.is_empty() => self.put(bytes),
+            Mode::PassThrough => self.annotate(bytes, &alerts),
+            Mode::AlertsOnly if alerts.is_empty() => Ok(()),
+            Mode::AlertsOnly => {
+                self.reserve(alerts_len(&alerts) + 64)?;
+                self.put(b"{")?;
+                self.alerts_member(&alerts)?;
+                self.refused_member()?;
+                self.put(b"}")
+            }
+        }
+    }
+
+    /// The record with `"alerts":[...]` (and `rule_refused`) added as its
+    /// last members. The engine took the record, so it is a JSON object:
+    /// the insertion goes before its closing brace.
+    fn annotate(&mut self, record: &[u8], alerts: &[Alert]) -> Result<(), OutOfMemory> {
+        self.reserve(record.len() + alerts_len(alerts) + 64)?;
+        let text = record.trim_ascii_end();
+        let Some((&b'}', body)) = text.split_last() else {
+            // Not reachable for a record the engine took; never lose the
+            // alerts all the same.
+            self.put(b"{")?;
+            self.alerts_member(alerts)?;
+            self.refused_member()?;
+            return self.put(b"}");
+        };
+        self.put(body)?;
+        let empty = body.trim_ascii_end().last() == Some(&b'{');
+        if !empty {
+            self.put(b",")?;
+        }
+        self.alerts_member(alerts)?;
+        self.refused_member()?;
+        self.put(b"}")?;
+        // White space that followed the closing brace.
+        self.put(&record[text.len()..])
+    }
+
+    /// `"alerts":[a1,a2,...]`.
+    fn alerts_member(&mut self, alerts: &[Alert]) -> Result<(), OutOfMemory> {
+        self.put(b"\"alerts\":[")?;
+        for (i, alert) in alerts.iter().enumerate() {
+            if i > 0 {
+                self.put(b",")?;
+            }
+            self.put(alert.as_str().as_bytes())?;
+        }
+        self.put(b"]")
+    }
+
+    /// `,"rule_refused":{...}` once anything was refused or lost.
+    fn refused_member(&mut self) -> Result<(), OutOfMemory> {
+        if self.counters.not_seen() == 0 {
+            return Ok(());
+        }
+        let summary = self.refused_summary();
+        self.put(b",\"rule_refused\":")?;
+        self.put(summary.as_bytes())
+    }
+
+    /// `{"total":N,"<kind>":n,...,"last":"..."}`: nonzero counts only.
+    pub fn refused_summary(&self) -> String {
+        let errors = self.engine.stats().errors;
+        let mut out = String::with_capacity(128 + self.last_error.len());
+        let _ = write!(out, "{{\"total\":{}", self.counters.not_seen());
+        for kind in ErrorKind::ALL {
+            let n = errors.get(kind);
+            if n > 0 {
+                let _ = write!(out, ",\"{}\":{n}", kind.name());
+            }
+        }
+        for (name, n) in [
+            ("null_record", self.counters.null_records),
+            ("bad_pointer", self.counters.bad_pointers),
+            ("out_of_memory", self.counters.out_of_memory),
+        ] {
+            if n > 0 {
+                let _ = write!(out, ",\"{name}\":{n}");
+            }
+        }
+        if !self.last_error.is_empty() {
+            out.push_str(",\"last\":");
+            out.push_str(&json_string(&self.last_error));
+        }
+        out.push('}');
+        out
+    }
+
+    /// The error marker for a record the engine never saw.
+    fn lost(&mut self, kind: &str) -> Result<(), OutOfMemory> {
+        let message = json_string(&self.last_error);
+        self.reserve(message.len() + 256)?;
+        self.put(b"{\"rule_error\":\"")?;
+        self.put(kind.as_bytes())?;
+        self.put(b"\",\"message\":")?;
+        self.put(message.as_bytes())?;
+        self.refused_member()?;
+        self.put(b"}")
+    }
+
+    /// Counters as one NUL-terminated JSON object:
+    /// `{"filter":{...},"engine":{...}}` (the engine's `Stats`).
+    pub fn stats_json(&mut self) -> &[u8] {
+        let c = &self.counters;
+        let mut out = String::with_capacity(512);
+        let _ = write!(
+            out,
+            "{{\"filter\":{{\"records\":{},\"taken\":{},\"refused\":{},\"null_records\":{},\
+             \"bad_pointers\":{},\"alerts\":{},\"out_of_memory\":{},\"last_error\":{}}},\
+             \"engine\":{}}}",
+            c.records,
+            c.taken,
+            c.refused,
+            c.null_records,
+            c.bad_pointers,
+            c.alerts,
+            c.out_of_memory,
+            json_string(&self.last_error),
+            self.engine.stats().to_json()
+        );
+        self.stats.clear();
+        self.stats.extend_from_slice(out.as_bytes());
+        self.stats.push(0);
+        &self.stats
+    }
+
+    fn set_last(&mut self, message: core::fmt::Arguments<'_>) {
+        self.last_error.clear();
+        let _ = self.last_error.write_fmt(message);
+        if self.last_error.len() > MAX_MESSAGE_BYTES {
+            let mut cut = MAX_MESSAGE_BYTES;
+            while !self.last_error.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.last_error.truncate(cut);
+            self.last_error.push('…');
+        }
+    }
+
+    fn reserve(&mut self, additional: usize) -> Result<(), OutOfMemory> {
+        // One more for the NUL terminator.
+        self.reply
+            .try_reserve(additional.saturating_add(1))
+            .map_err(|_| OutOfMemory)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), OutOfMemory> {
+        self.reply
+            .try_reserve(bytes.len().saturating_add(1))
+            .map_err(|_| OutOfMemory)?;
+        self.reply.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// The reply could not be allocated.
+#[derive(Debug)]
+struct OutOfMemory;
+
+fn alerts_len(alerts: &[Alert]) -> usize {
+    alerts.iter().map(|a| a.as_str().len() + 1).sum()
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
+}
+
+#[cfg(test)]
+mod tests;
