@@ -118,10 +118,7 @@ impl Compiler {
     /// with a number is a number; everything else is a keyword.
     fn infer_types(&mut self, e: &Expr) -> Result<(), RuleError> {
         match e {
-            Expr::And(l, r) | Expr::Or(l, r) => {
-                self.infer_types(l)?;
-                self.infer_types(r)
-            }
+            Expr::And(all) | Expr::Or(all) => all.iter().try_for_each(|e| self.infer_types(e)),
             Expr::Not(inner, _) => self.infer_types(inner),
             Expr::Call { name, args, .. } if name.eq_ignore_ascii_case("cidrmatch") => {
                 if let Some(Expr::Field(f)) = args.first() {
@@ -146,8 +143,12 @@ impl Compiler {
 
     fn expr(&mut self, e: &Expr) -> Result<Filter, RuleError> {
         Ok(match e {
-            Expr::And(l, r) => Filter::And(alloc::vec![self.expr(l)?, self.expr(r)?]),
-            Expr::Or(l, r) => Filter::Or(alloc::vec![self.expr(l)?, self.expr(r)?]),
+            Expr::And(all) => {
+                Filter::And(all.iter().map(|e| self.expr(e)).collect::<Result<_, _>>()?)
+            }
+            Expr::Or(any) => {
+                Filter::Or(any.iter().map(|e| self.expr(e)).collect::<Result<_, _>>()?)
+            }
             Expr::Not(inner, _) => Filter::Not(Box::new(self.expr(inner)?)),
             Expr::Literal(Literal::Bool(b), _) => Filter::Const(*b),
             Expr::Literal(_, p) => {

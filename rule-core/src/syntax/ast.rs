@@ -76,8 +76,9 @@ pub enum Expr {
     Literal(Literal, Position),
     Field(Field),
     Not(Box<Expr>, Position),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// `a and b and c`: chains stay flat, so no later stage recurses on their length.
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
     Compare {
         op: CompareOp,
         left: Box<Expr>,
@@ -106,7 +107,9 @@ impl Expr {
         match self {
             Expr::Literal(_, p) | Expr::Not(_, p) => *p,
             Expr::Field(f) => f.position,
-            Expr::And(l, _) | Expr::Or(l, _) => l.position(),
+            Expr::And(all) | Expr::Or(all) => all
+                .first()
+                .map_or(Position { line: 1, column: 1 }, Expr::position),
             Expr::Compare { position, .. }
             | Expr::Match { position, .. }
             | Expr::Call { position, .. } => *position,

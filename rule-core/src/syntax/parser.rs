@@ -31,7 +31,11 @@ use crate::error::{Position, RuleError};
 /// Parses an EQL query into its syntax tree.
 pub fn parse(src: &str) -> Result<Query, RuleError> {
     let tokens = tokenize(src)?;
-    let mut p = Parser { tokens, at: 0 };
+    let mut p = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     let query = p.query()?;
     p.expect_end()?;
     Ok(query)
@@ -40,7 +44,13 @@ pub fn parse(src: &str) -> Result<Query, RuleError> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// How deep `not`, parentheses and lists nest here; bounded so that no
+    /// rule text can exhaust the stack of the parser or of the stages after it.
+    depth: usize,
 }
+
+/// Deeper nesting is refused. Elastic's rules nest a handful of levels.
+pub const MAX_NESTING: usize = 64;
 
 const KEYWORDS: &[&str] = &[
     "and", "any", "by", "false", "in", "join", "like", "maxspan", "not", "null", "of", "or",
@@ -305,25 +315,50 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Expr, RuleError> {
-        let mut left = self.and()?;
-        while self.eat_name("or") {
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(RuleError::at(
+                self.peek().position,
+                format!("expression nests deeper than {MAX_NESTING} levels"),
+            ));
         }
-        Ok(left)
+        let mut any = alloc::vec![self.and()?];
+        while self.eat_name("or") {
+            any.push(self.and()?);
+        }
+        self.depth -= 1;
+        Ok(if any.len() == 1 {
+            any.remove(0)
+        } else {
+            Expr::Or(any)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, RuleError> {
-        let mut left = self.not()?;
+        let mut all = alloc::vec![self.not()?];
         while self.eat_name("and") {
-            left = Expr::And(Box::new(left), Box::new(self.not()?));
+            all.push(self.not()?);
         }
-        Ok(left)
+        Ok(if all.len() == 1 {
+            all.remove(0)
+        } else {
+            Expr::And(all)
+        })
     }
 
     fn not(&mut self) -> Result<Expr, RuleError> {
         let position = self.peek().position;
         if self.eat_name("not") {
-            return Ok(Expr::Not(Box::new(self.not()?), position));
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(RuleError::at(
+                    position,
+                    format!("`not` nests deeper than {MAX_NESTING} levels"),
+                ));
+            }
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner), position));
         }
         self.predicate()
     }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Fuzz rule-core for a while (not part of CI).
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]   default 300
+# Seeds come from the semantics table and fuzz/regressions/; crashes land in
+# fuzz/artifacts/<target>/. Copy each one into fuzz/regressions/<target>/ once
+# fixed: rule-core's `fuzz_regressions` test replays that folder on every run.
+# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain,
+# the only one this machine has, accept them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-300}
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+export RUSTC_BOOTSTRAP=1
+python3 - <<'PY'
+import json, os, tomllib
+os.makedirs("fuzz/corpus/push_events", exist_ok=True)
+os.makedirs("fuzz/corpus/eql_front_end", exist_ok=True)
+cases = json.load(open("tests/fixtures/semantics.json"))["cases"]
+for i, c in enumerate(cases):
+    open(f"fuzz/corpus/push_events/case{i}", "w").write("\n".join(json.dumps(e) for e in c["events"]))
+    if c["rule"]:
+        open(f"fuzz/corpus/eql_front_end/case{i}", "w").write(c["rule"])
+rule = tomllib.load(open("rule-core/rule.toml", "rb"))["rule"]["query"]
+open("fuzz/corpus/eql_front_end/embedded", "w").write(rule)
+PY
+cd fuzz
+for target in eql_front_end push_events; do
+  echo "== $target for ${secs}s"
+  cargo fuzz run -O "$target" "corpus/$target" "regressions/$target" -- \
+    -max_total_time="$secs" -max_len=16384
+done
