@@ -94,8 +94,11 @@ pub struct PendingView<'a> {
     pub events: &'a [Arc<str>],
 }
 
-/// Bytes a pending sequence costs besides its key and events.
-const SLOT_OVERHEAD: usize = core::mem::size_of::<Slot>() + 32;
+/// Bytes a pending sequence is charged besides its key and events: a fixed
+/// figure (about what a slot, its index entry and its queue entry take on a
+/// 64-bit host), so that `state_bytes`, and eviction by it, are the same in
+/// a 32-bit wasm module and natively.
+const SLOT_OVERHEAD: usize = 160;
 
 #[derive(Debug)]
 struct Slot {
