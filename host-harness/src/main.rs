@@ -66,7 +66,8 @@ struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 20)]
     show_errors: usize,
 
-    /// NDJSON files of events; none or `-` reads stdin.
+    /// NDJSON files of events; none or `-` reads stdin. Lines starting with
+    /// `#` are comments.
     #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 }
@@ -254,6 +255,12 @@ impl Runner<'_> {
             }
             self.summary.bytes += n as u64;
             self.progress.inc(n as u64);
+            // `#` starts a comment line (annotated samples); it stays an
+            // empty line so that line numbers in messages stay true.
+            if batch[before..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'#') {
+                batch.truncate(before);
+                batch.push(b'\n');
+            }
             if !batch[before..].iter().all(u8::is_ascii_whitespace) {
                 self.summary.events += 1;
             }
