@@ -59,6 +59,11 @@
 //!   "rule_refused":{...}}`. The record itself is gone on Fluent Bit's side
 //!   and the detector never saw it; dropping the call silently would hide a
 //!   gap in detection, so the gap becomes a record of its own.
+//! - A reply that cannot be allocated is answered with a static
+//!   `{"rule_error":"out_of_memory",...}`; the alerts it would have carried
+//!   are held and go out first in the next reply that can carry alerts. So
+//!   are alerts that come due on a record `pass_through` must pass unchanged
+//!   (one the engine refused): no alert is dropped.
 //! - Every reply the module composes (alerts, error markers) carries
 //!   `"rule_refused":{"total":N,"<kind>":n,...,"last":"<message>"}` once any
 //!   record was refused or lost since the module started: the counters reach
@@ -69,9 +74,7 @@
 //! # Invariants
 //!
 //! - No input panics or traps the module: every length and pointer is
-//!   checked, the reply buffer grows with `try_reserve` (an allocation that
-//!   fails is answered with a static `{"rule_error":"out_of_memory",...}`).
-//!   An allocation failure inside the engine itself still aborts (a trap:
+//!   checked, the reply buffer grows with `try_reserve`. An allocation failure inside the engine itself still aborts (a trap:
 //!   Fluent Bit drops that record and logs the exception).
 //! - A record passed through is the record received, byte for byte; the
 //!   alerts in a reply are the engine's alert documents, byte for byte.
@@ -136,14 +139,16 @@ pub struct Counters {
     pub bad_pointers: u64,
     /// Alerts put in replies.
     pub alerts: u64,
-    /// Replies that could not be allocated (answered with a static marker).
+    /// Replies that could not be allocated (answered with a static marker;
+    /// their alerts go out with the next reply).
     pub out_of_memory: u64,
 }
 
 impl Counters {
-    /// Records refused or lost, the `total` of `rule_refused`.
+    /// Records the engine refused or never saw, the `total` of
+    /// `rule_refused`.
     pub fn not_seen(&self) -> u64 {
-        self.refused + self.null_records + self.bad_pointers + self.out_of_memory
+        self.refused + self.null_records + self.bad_pointers
     }
 }
 
@@ -166,6 +171,13 @@ pub struct Filter {
     stats: Vec<u8>,
     counters: Counters,
     last_error: String,
+    /// Alerts not yet delivered: their reply could not be allocated, or
+    /// they came due on a record `pass_through` must pass unchanged. The
+    /// next reply that can carry alerts carries them first.
+    carry: Vec<Alert>,
+    /// Tests only: the next reply fails as if memory were exhausted.
+    #[cfg(test)]
+    fail_next_reply: bool,
 }
 
 impl Default for Filter {
@@ -202,6 +214,9 @@ impl Filter {
             stats: Vec::new(),
             counters: Counters::default(),
             last_error: String::new(),
+            carry: Vec::new(),
+            #[cfg(test)]
+            fail_next_reply: false,
         }
     }
 
@@ -262,30 +277,50 @@ impl Filter {
 
     /// A record the engine can see: push it, then answer by mode.
     fn one(&mut self, mode: Mode, fallback_ms: i64, bytes: &[u8]) -> Result<(), OutOfMemory> {
-        let alerts = match self.engine.push_with_fallback_time(bytes, fallback_ms) {
+        let taken = match self.engine.push_with_fallback_time(bytes, fallback_ms) {
             Ok(_) => {
                 self.counters.taken += 1;
-                self.engine.drain()
+                true
             }
             Err(e) => {
                 self.counters.refused += 1;
                 self.set_last(format_args!("{e}"));
-                Vec::new()
+                false
             }
         };
-        self.counters.alerts += alerts.len() as u64;
-        match mode {
-            Mode::PassThrough if alerts.is_empty() => self.put(bytes),
-            Mode::PassThrough => self.annotate(bytes, &alerts),
-            Mode::AlertsOnly if alerts.is_empty() => Ok(()),
-            Mode::AlertsOnly => {
-                self.reserve(alerts_len(&alerts) + 64)?;
-                self.put(b"{")?;
-                self.alerts_member(&alerts)?;
-                self.refused_member()?;
-                self.put(b"}")
-            }
+        // Alerts held over first: they are older.
+        let mut alerts = core::mem::take(&mut self.carry);
+        alerts.extend(self.engine.drain());
+        // `pass_through` adds alerts only to a record the engine took: any
+        // other record goes on unchanged (it may not even be an object),
+        // and the alerts wait for the next one.
+        let attach = !alerts.is_empty() && (taken || mode == Mode::AlertsOnly);
+        let built = match (mode, attach) {
+            (Mode::PassThrough, false) => self.put(bytes),
+            (Mode::PassThrough, true) => self.annotate(bytes, &alerts),
+            (Mode::AlertsOnly, false) => Ok(()),
+            (Mode::AlertsOnly, true) => self.alerts_object(&alerts),
+        };
+        self.settle(attach && built.is_ok(), alerts);
+        built
+    }
+
+    /// Counts alerts that went out, or holds them for the next reply.
+    fn settle(&mut self, delivered: bool, alerts: Vec<Alert>) {
+        if delivered {
+            self.counters.alerts += alerts.len() as u64;
+        } else {
+            self.carry = alerts;
         }
+    }
+
+    /// `{"alerts":[...]}` (and `rule_refused`).
+    fn alerts_object(&mut self, alerts: &[Alert]) -> Result<(), OutOfMemory> {
+        self.reserve(alerts_len(alerts) + 64)?;
+        self.put(b"{")?;
+        self.alerts_member(alerts)?;
+        self.refused_member()?;
+        self.put(b"}")
     }
 
     /// The record with `"alerts":[...]` (and `rule_refused`) added as its
@@ -297,10 +332,7 @@ impl Filter {
         let Some((&b'}', body)) = text.split_last() else {
             // Not reachable for a record the engine took; never lose the
             // alerts all the same.
-            self.put(b"{")?;
-            self.alerts_member(alerts)?;
-            self.refused_member()?;
-            return self.put(b"}");
+            return self.alerts_object(alerts);
         };
         self.put(body)?;
         let empty = body.trim_ascii_end().last() == Some(&b'{');
@@ -328,7 +360,7 @@ impl Filter {
 
     /// `,"rule_refused":{...}` once anything was refused or lost.
     fn refused_member(&mut self) -> Result<(), OutOfMemory> {
-        if self.counters.not_seen() == 0 {
+        if self.counters.not_seen() == 0 && self.counters.out_of_memory == 0 {
             return Ok(());
         }
         let summary = self.refused_summary();
@@ -337,6 +369,9 @@ impl Filter {
     }
 
     /// `{"total":N,"<kind>":n,...,"last":"..."}`: nonzero counts only.
+    /// `total` counts the records the engine refused or never saw;
+    /// `out_of_memory`, when present, counts replies that could not be
+    /// allocated (their records were seen, their alerts held over).
     pub fn refused_summary(&self) -> String {
         let errors = self.engine.stats().errors;
         let mut out = String::with_capacity(128 + self.last_error.len());
@@ -364,14 +399,26 @@ impl Filter {
         out
     }
 
-    /// The error marker for a record the engine never saw.
+    /// The error marker for a record the engine never saw (with any alerts
+    /// held over).
     fn lost(&mut self, kind: &str) -> Result<(), OutOfMemory> {
+        let alerts = core::mem::take(&mut self.carry);
+        let built = self.marker(kind, &alerts);
+        self.settle(!alerts.is_empty() && built.is_ok(), alerts);
+        built
+    }
+
+    fn marker(&mut self, kind: &str, alerts: &[Alert]) -> Result<(), OutOfMemory> {
         let message = json_string(&self.last_error);
-        self.reserve(message.len() + 256)?;
+        self.reserve(message.len() + alerts_len(alerts) + 256)?;
         self.put(b"{\"rule_error\":\"")?;
         self.put(kind.as_bytes())?;
         self.put(b"\",\"message\":")?;
         self.put(message.as_bytes())?;
+        if !alerts.is_empty() {
+            self.put(b",")?;
+            self.alerts_member(alerts)?;
+        }
         self.refused_member()?;
         self.put(b"}")
     }
@@ -416,6 +463,10 @@ impl Filter {
     }
 
     fn reserve(&mut self, additional: usize) -> Result<(), OutOfMemory> {
+        #[cfg(test)]
+        if core::mem::take(&mut self.fail_next_reply) {
+            return Err(OutOfMemory);
+        }
         // One more for the NUL terminator.
         self.reply
             .try_reserve(additional.saturating_add(1))

@@ -223,3 +223,55 @@ fn long_messages_are_cut() {
         "{last}"
     );
 }
+
+#[test]
+fn alerts_of_a_reply_that_could_not_be_allocated_go_out_with_the_next() {
+    let n = network(Some("2026-11-22T07:33:01Z"));
+    let fl = file(Some("2026-11-22T07:33:02Z"));
+    let other = network(Some("2026-11-22T07:33:03Z")).replace("\"p1\"", "\"p2\"");
+    let alert = native(&[&n, &fl]).remove(0);
+
+    // alerts_only: the next record's reply carries the alert.
+    let mut f = Filter::new();
+    call(&mut f, Mode::AlertsOnly, &n);
+    f.fail_next_reply = true;
+    let out = call(&mut f, Mode::AlertsOnly, &fl);
+    assert!(
+        out.starts_with("{\"rule_error\":\"out_of_memory\""),
+        "{out}"
+    );
+    let out = call(&mut f, Mode::AlertsOnly, &other);
+    assert_eq!(
+        out,
+        format!("{{\"alerts\":[{alert}],\"rule_refused\":{{\"total\":0,\"out_of_memory\":1}}}}")
+    );
+    assert_eq!(f.counters().alerts, 1);
+
+    // pass_through: not on a refused record (it goes on unchanged), on the
+    // next record the engine takes.
+    let bad = r#"{"@timestamp":"2026-11-22T07:33:03Z","destination":{"ip":"x"},"event":{"category":"network"}}"#;
+    let mut f = Filter::new();
+    call(&mut f, Mode::PassThrough, &n);
+    f.fail_next_reply = true;
+    call(&mut f, Mode::PassThrough, &fl);
+    assert_eq!(call(&mut f, Mode::PassThrough, bad), bad);
+    let out = call(&mut f, Mode::PassThrough, &other);
+    assert!(
+        out.starts_with(&format!(
+            "{},\"alerts\":[{alert}]",
+            &other[..other.len() - 1]
+        )),
+        "{out}"
+    );
+
+    // A lost record's marker carries them too.
+    let mut f = Filter::new();
+    call(&mut f, Mode::AlertsOnly, &n);
+    f.fail_next_reply = true;
+    call(&mut f, Mode::AlertsOnly, &fl);
+    let out = text(f.call(Mode::AlertsOnly, 0, 0, Record::Null { len: 1 }));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["rule_error"], "null_record");
+    assert_eq!(v["alerts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(f.counters().alerts, 1);
+}
