@@ -618,6 +618,24 @@ fn a_record_the_memory_cannot_take_arrives_as_a_zero_pointer() {
 }
 
 #[test]
+fn a_reply_the_memory_cannot_take_is_a_static_marker_not_a_trap() {
+    // 24 MiB of memory: a 12 MiB record is copied in, but its copy into
+    // the reply cannot be had.
+    let mut fb = FluentBit::with_memory_cap(PASS_THROUGH, 24 << 20);
+    let big = padded(network_event("n1", "e1", "2026-11-22T07:33:00Z"), 12 << 20);
+    let got = fb.call("t", time_of(0), big.as_bytes());
+    let marker: Value = serde_json::from_str(got.kept()).expect("JSON");
+    assert_eq!(marker["rule_error"], "out_of_memory", "{marker}");
+    let record = network_event("n2", "e2", "2026-11-22T07:33:00Z");
+    assert_eq!(fb.call("t", time_of(1), record.as_bytes()).kept(), record);
+    let stats = fb.stats();
+    assert_eq!(stats["filter"]["out_of_memory"], 1, "{stats}");
+    // Over 1 MiB, the engine refused the record (too_large): it passes
+    // unchanged when memory allows.
+    assert_eq!(stats["engine"]["errors"]["too_large"], 1);
+}
+
+#[test]
 fn malformed_records_pass_unchanged_and_are_counted() {
     let records = [
         r#"{"@timestamp":"2026-11-22T07:33:00Z","event":{"category":["network"]},"destination":{"ip":"10.0.0.999"}}"#,
