@@ -42,10 +42,12 @@
 //!   record; so does anything that is not one JSON object, a zero pointer
 //!   or a trap, silently, which is why this module never answers those
 //!   except by design (`""` in `alerts_only`).
-//! - Fluent Bit 4.1 and later keep one instance for the filter's whole life,
-//!   so the pending sequences survive from chunk to chunk. Earlier versions
-//!   instantiate the module anew for every chunk and sequences spanning two
-//!   chunks are never seen.
+//! - Fluent Bit 4.1 and later keep one instance for the filter's whole life
+//!   (`cb_wasm_init` instantiates, `cb_wasm_exit` destroys), so the pending
+//!   sequences survive from chunk to chunk. Earlier versions instantiate the
+//!   module anew for every chunk in `cb_wasm_filter`, and sequences spanning
+//!   two chunks are never seen (`examples/fluent-bit/README.md` has the
+//!   sources).
 //!
 //! # Errors and counters
 //!
@@ -74,8 +76,9 @@
 //! # Invariants
 //!
 //! - No input panics or traps the module: every length and pointer is
-//!   checked, the reply buffer grows with `try_reserve`. An allocation failure inside the engine itself still aborts (a trap:
-//!   Fluent Bit drops that record and logs the exception).
+//!   checked, the reply buffer grows with `try_reserve`. An allocation
+//!   failure inside the engine itself still aborts (a trap: Fluent Bit drops
+//!   that record and logs the exception).
 //! - A record passed through is the record received, byte for byte; the
 //!   alerts in a reply are the engine's alert documents, byte for byte.
 //! - No SIMD: Fluent Bit's bundled WAMR runs with SIMD off, so this crate
