@@ -78,6 +78,15 @@ pub trait Detector {
 
     /// The engine's counters as JSON (`Stats::to_json`).
     fn stats(&mut self) -> Result<String, HostError>;
+
+    /// The engine's whole state, in rule-core's snapshot format: the same
+    /// bytes from either backend, so a snapshot taken by one restores into
+    /// the other.
+    fn snapshot(&mut self) -> Result<Vec<u8>, HostError>;
+
+    /// Replaces the state with a snapshot's. A corrupt or foreign snapshot is
+    /// refused (code -14) and changes nothing.
+    fn restore(&mut self, snapshot: &[u8]) -> Result<(), HostError>;
 }
 
 impl<D: Detector + ?Sized> Detector for Box<D> {
@@ -107,6 +116,12 @@ impl<D: Detector + ?Sized> Detector for Box<D> {
     }
     fn stats(&mut self) -> Result<String, HostError> {
         (**self).stats()
+    }
+    fn snapshot(&mut self) -> Result<Vec<u8>, HostError> {
+        (**self).snapshot()
+    }
+    fn restore(&mut self, snapshot: &[u8]) -> Result<(), HostError> {
+        (**self).restore(snapshot)
     }
 }
 

@@ -24,8 +24,8 @@ pub use module_file::{build_module, default_module_path, resolve_module, WASM_TA
 pub use native::NativeDetector;
 pub use wasm::{
     workspace_dir, CpuLimit, ExportSig, HostLimits, WasmDetector, WasmModule, ABI_EXPORTS,
-    ABI_VERSION,
+    ABI_VERSION, OPTIONAL_EXPORTS,
 };
 
 /// Error codes of the ABI beyond rule-core's `PushError::code` (-1 to -10).
-pub use rule_wasm::{BAD_POINTER, BATCH_PARTIAL, CONFIG_ERROR};
+pub use rule_wasm::{BAD_POINTER, BATCH_PARTIAL, CONFIG_ERROR, SNAPSHOT_ERROR};

@@ -138,4 +138,16 @@ impl Detector for NativeDetector {
     fn stats(&mut self) -> Result<String, HostError> {
         self.guarded("stats", |m| m.stats().to_string())
     }
+
+    fn snapshot(&mut self) -> Result<Vec<u8>, HostError> {
+        self.guarded("snapshot", |m| m.snapshot().to_vec())
+    }
+
+    fn restore(&mut self, snapshot: &[u8]) -> Result<(), HostError> {
+        let (code, message) = self.guarded("restore", |m| {
+            let code = m.restore(snapshot);
+            (code, m.last_error().to_string())
+        })?;
+        count_or_refused(code, || message).map(drop)
+    }
 }

@@ -83,6 +83,11 @@ pub const ABI_EXPORTS: &[(&str, &str)] = &[
     ("stats", "() -> i64"),
 ];
 
+/// Exports added within ABI version 1: a module may lack them, but one that
+/// has them must have these signatures.
+pub const OPTIONAL_EXPORTS: &[(&str, &str)] =
+    &[("snapshot", "() -> i64"), ("restore", "(i32, i32) -> i32")];
+
 fn valtype(t: &ValType) -> String {
     match t {
         ValType::I32 => "i32".into(),
@@ -241,6 +246,16 @@ impl WasmModule {
                 Some(_) => {}
             }
         }
+        for (name, want) in OPTIONAL_EXPORTS {
+            if let Some(e) = exports.iter().find(|e| e.name == *name) {
+                if e.kind != "func" || e.signature != *want {
+                    return Err(HostError::Export {
+                        name,
+                        message: format!("is {} {}, the ABI says func {want}", e.kind, e.signature),
+                    });
+                }
+            }
+        }
         if !exports
             .iter()
             .any(|e| e.name == "memory" && e.kind == "memory")
@@ -321,6 +336,8 @@ struct Live {
     flush: TypedFunc<(), i32>,
     advance_time: TypedFunc<i64, i32>,
     stats: TypedFunc<(), u64>,
+    snapshot: Option<TypedFunc<(), u64>>,
+    restore: Option<TypedFunc<(u32, u32), i32>>,
     /// The input buffer kept between calls: `(ptr, capacity)`.
     input: Option<(u32, u32)>,
 }
@@ -381,6 +398,9 @@ impl Live {
             flush: func!("flush"),
             advance_time: func!("advance_time"),
             stats: func!("stats"),
+            // Checked by `check_abi` when present.
+            snapshot: instance.get_typed_func(&mut store, "snapshot").ok(),
+            restore: instance.get_typed_func(&mut store, "restore").ok(),
             input: None,
             store,
         };
@@ -705,6 +725,27 @@ impl Detector for WasmDetector {
         count_or_refused(code, || message)
     }
 
+    fn snapshot(&mut self) -> Result<Vec<u8>, HostError> {
+        let packed = self.call("snapshot", |l| match &l.snapshot {
+            Some(f) => f.call(&mut l.store, ()).map(Some),
+            None => Ok(None),
+        })?;
+        match packed {
+            Some(packed) => self.read("snapshot", packed),
+            None => Err(not_exported("snapshot")),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &[u8]) -> Result<(), HostError> {
+        let code = self.call_with_input("restore", snapshot, |l, p, n| match &l.restore {
+            Some(f) => f.call(&mut l.store, (p, n)).map(Some),
+            None => Ok(None),
+        })?;
+        let code = code.ok_or_else(|| not_exported("restore"))?;
+        let message = self.message_for(code)?;
+        count_or_refused(code, || message).map(drop)
+    }
+
     fn stats(&mut self) -> Result<String, HostError> {
         let packed = self.call("stats", |l| l.stats.call(&mut l.store, ()))?;
         let bytes = self.read("stats", packed)?;
@@ -714,6 +755,13 @@ impl Detector for WasmDetector {
                 message: format!("not UTF-8: {e}"),
             })
         })
+    }
+}
+
+fn not_exported(name: &'static str) -> HostError {
+    HostError::Export {
+        name,
+        message: "not exported by this module (an older build of ABI version 1)".into(),
     }
 }
 

@@ -148,3 +148,17 @@ pub extern "C" fn advance_time(now_ms: i64) -> i32 {
 pub extern "C" fn stats() -> u64 {
     pack(state().stats().as_bytes())
 }
+
+#[unsafe(no_mangle)]
+pub extern "C" fn snapshot() -> u64 {
+    pack(state().snapshot())
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn restore(ptr: *const u8, len: usize) -> i32 {
+    let m = state();
+    match input(ptr, len) {
+        Some(bytes) => m.restore(bytes),
+        None => bad_pointer(m, "restore", ptr, len),
+    }
+}

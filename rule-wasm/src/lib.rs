@@ -32,6 +32,9 @@ pub const BATCH_PARTIAL: i32 = -11;
 pub const CONFIG_ERROR: i32 = -12;
 /// A `(ptr, len)` argument names bytes outside the module's linear memory.
 pub const BAD_POINTER: i32 = -13;
+/// `restore`: the snapshot is corrupt, of another format version, or of a
+/// rule of another shape (see `last_error`); the engine's state is kept.
+pub const SNAPSHOT_ERROR: i32 = -14;
 
 /// At most this many refused lines are listed in `last_error` after
 /// `push_events`; the rest are counted.
@@ -47,6 +50,7 @@ pub struct Module {
     alerts: Vec<u8>,
     error: String,
     stats: String,
+    snapshot: Vec<u8>,
 }
 
 impl Default for Module {
@@ -90,6 +94,7 @@ impl Module {
             alerts: Vec::new(),
             error: String::new(),
             stats: String::new(),
+            snapshot: Vec::new(),
         }
     }
 
@@ -219,6 +224,27 @@ impl Module {
     pub fn stats(&mut self) -> &str {
         self.stats = self.engine.stats().to_json();
         &self.stats
+    }
+
+    /// `snapshot`: the engine's whole state as bytes (rule-core's versioned
+    /// snapshot format), valid until the next call.
+    pub fn snapshot(&mut self) -> &[u8] {
+        self.error.clear();
+        self.snapshot = self.engine.snapshot();
+        &self.snapshot
+    }
+
+    /// `restore`: replaces the engine's state with a snapshot's; `0`, or
+    /// [`SNAPSHOT_ERROR`] with the reason in `last_error` and nothing changed.
+    pub fn restore(&mut self, snapshot: &[u8]) -> i32 {
+        self.error.clear();
+        match self.engine.restore(snapshot) {
+            Ok(()) => 0,
+            Err(e) => {
+                self.set_error(format_args!("snapshot refused: {e}"));
+                SNAPSHOT_ERROR
+            }
+        }
     }
 }
 

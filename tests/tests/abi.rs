@@ -1,7 +1,9 @@
 //! The module's shape: what it imports (nothing), what it exports (the ABI
 //! of docs/ABI.md, with its signatures), and the host's bounds on it.
 
-use host_harness::{CpuLimit, Detector, HostError, HostLimits, TrapCause, ABI_EXPORTS};
+use host_harness::{
+    CpuLimit, Detector, HostError, HostLimits, TrapCause, ABI_EXPORTS, OPTIONAL_EXPORTS,
+};
 use tests::{file_event, module, module_path, module_with, network_event, wasm};
 
 #[test]
@@ -20,11 +22,21 @@ fn the_exports_are_the_documented_abi() {
         assert_eq!(e.kind, "func", "`{name}`");
         assert_eq!(e.signature, *signature, "`{name}`");
     }
+    for (name, signature) in OPTIONAL_EXPORTS {
+        let e = exports
+            .iter()
+            .find(|e| e.name == *name)
+            .unwrap_or_else(|| panic!("our module exports `{name}`"));
+        assert_eq!(e.signature, *signature, "`{name}`");
+    }
     let memory = exports.iter().find(|e| e.name == "memory").expect("memory");
     assert_eq!(memory.kind, "memory");
     // Nothing else, apart from the two globals the Rust linker adds.
     for e in &exports {
-        let documented = ABI_EXPORTS.iter().any(|(n, _)| *n == e.name)
+        let documented = ABI_EXPORTS
+            .iter()
+            .chain(OPTIONAL_EXPORTS)
+            .any(|(n, _)| *n == e.name)
             || e.name == "memory"
             || (e.kind == "global" && (e.name == "__data_end" || e.name == "__heap_base"));
         assert!(documented, "undocumented export `{}` ({})", e.name, e.kind);
