@@ -1,0 +1,467 @@
+// The playground: plain JavaScript over the rule-js web build in ./pkg
+// (scripts/build-js.sh puts it there). No bundler, no framework.
+import init, { RuleEngine } from './pkg/rule_js.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  rule: $('rule'),
+  gutter: $('rule-gutter'),
+  backdrop: $('rule-backdrop'),
+  ruleError: $('rule-error'),
+  ruleOk: $('rule-ok'),
+  events: $('events'),
+  reorder: $('reorder'),
+  run: $('run'),
+  status: $('status'),
+  alerts: $('alerts'),
+  alertCount: $('alert-count'),
+  rows: $('event-rows'),
+  explanation: $('explanation'),
+  explainTitle: $('explain-title'),
+};
+
+/** The last run: its engine (kept for explain) and its events by line. */
+let current = { engine: null, events: [], selected: null };
+let ruleError = null;
+
+// ---------------------------------------------------------------- helpers
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+const first = (v) => (Array.isArray(v) ? v.join(', ') : v);
+const shortTime = (ts) => (typeof ts === 'string' ? ts.replace(/^\d{4}-\d\d-\d\dT/, '').replace(/Z$/, '') : String(ts ?? ''));
+
+/** Splits text into lines, as the engine counts them (1-based, `\n`). */
+function lines(text) {
+  return text.split('\n');
+}
+
+/** UTF-16 offset in `text` of a 1-based line and column counted in characters. */
+function offsetOf(text, line, column) {
+  const all = lines(text);
+  let offset = 0;
+  for (let i = 0; i < line - 1 && i < all.length; i++) offset += all[i].length + 1;
+  const chars = [...(all[line - 1] ?? '')].slice(0, Math.max(0, column - 1));
+  return offset + chars.join('').length;
+}
+
+// ---------------------------------------------------------------- rule editor
+
+function renderEditor() {
+  const text = ui.rule.value;
+  const count = lines(text).length;
+  const errLine = ruleError?.line;
+  ui.gutter.replaceChildren(
+    ...Array.from({ length: count }, (_, i) =>
+      el('span', { class: i + 1 === errLine ? 'error-line' : null, text: `${i + 1}\n` })),
+  );
+  // The backdrop mirrors the text, with the error's place marked.
+  if (ruleError?.line) {
+    const at = offsetOf(text, ruleError.line, ruleError.column);
+    const rest = text.slice(at);
+    const token = (rest.match(/^(\S+?)(?=[\s()[\],]|$)/) || rest.match(/^\S/) || [''])[0] || ' ';
+    const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+    const lineEnd = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at);
+    ui.backdrop.replaceChildren(
+      text.slice(0, lineStart),
+      el('span', { class: 'error-row' },
+        text.slice(lineStart, at),
+        el('mark', { id: 'error-mark', text: rest.startsWith('\n') || rest === '' ? ' ' : token }),
+        text.slice(at + (rest.startsWith('\n') || rest === '' ? 0 : token.length), lineEnd)),
+      text.slice(lineEnd) + '\n',
+    );
+  } else {
+    ui.backdrop.textContent = text + '\n';
+  }
+  syncScroll();
+}
+
+function syncScroll() {
+  ui.backdrop.scrollTop = ui.rule.scrollTop;
+  ui.backdrop.scrollLeft = ui.rule.scrollLeft;
+  ui.gutter.scrollTop = ui.rule.scrollTop;
+}
+
+/** Scrolls the editor so that the error's mark is in view. */
+function revealError() {
+  const mark = document.getElementById('error-mark');
+  if (!mark) return;
+  const box = ui.rule;
+  if (mark.offsetTop < box.scrollTop || mark.offsetTop > box.scrollTop + box.clientHeight - 24) {
+    box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 2);
+  }
+  if (mark.offsetLeft < box.scrollLeft || mark.offsetLeft > box.scrollLeft + box.clientWidth - 40) {
+    box.scrollLeft = Math.max(0, mark.offsetLeft - box.clientWidth / 2);
+  }
+  syncScroll();
+}
+
+/**
+ * Compiles the rule text; shows the error in place (and, with `reveal`,
+ * scrolls to it). Returns an engine or null.
+ */
+function compile({ reveal = false } = {}) {
+  const reorderWindowMs = Math.max(0, Math.floor(Number(ui.reorder.value) || 0));
+  try {
+    const engine = new RuleEngine(ui.rule.value, { reorderWindowMs });
+    ruleError = null;
+    ui.ruleError.hidden = true;
+    ui.ruleOk.hidden = false;
+    const stages = engine.explain('{"@timestamp":0}').stages.length;
+    ui.ruleOk.textContent = `✓ compiles: ${stages} stage${stages === 1 ? '' : 's'} · alerts as “${engine.ruleMeta.name}”`;
+    renderEditor();
+    return engine;
+  } catch (e) {
+    ruleError = { line: e.line, column: e.column, reason: e.reason || e.message, message: e.message, code: e.code };
+    ui.ruleOk.hidden = true;
+    ui.ruleError.hidden = false;
+    const where = e.line ? `Line ${e.line}, column ${e.column}` : 'Rule';
+    ui.ruleError.replaceChildren(
+      el('button', {
+        type: 'button',
+        class: 'where',
+        text: where,
+        title: 'Go there',
+        onclick: () => {
+          if (!e.line) return;
+          const at = offsetOf(ui.rule.value, e.line, e.column);
+          ui.rule.focus();
+          ui.rule.setSelectionRange(at, at + 1);
+          revealError();
+        },
+      }),
+      el('pre', { class: 'reason', text: ruleError.reason }),
+    );
+    ui.ruleError.dataset.line = e.line ?? '';
+    ui.ruleError.dataset.column = e.column ?? '';
+    renderEditor();
+    if (reveal) revealError();
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- run
+
+function run() {
+  const engine = compile({ reveal: true });
+  const outputs = document.querySelector('.outputs');
+  if (!engine) {
+    ui.status.className = 'status bad';
+    ui.status.textContent = 'The rule does not compile: fix it to run. (Results below are from the last run.)';
+    outputs.classList.add('stale');
+    return;
+  }
+  outputs.classList.remove('stale');
+  current.engine?.free();
+  const text = ui.events.value;
+  const started = performance.now();
+  let report;
+  try {
+    report = engine.pushEvents(text);
+  } catch (e) {
+    ui.status.className = 'status bad';
+    ui.status.textContent = `Events refused: ${e.message}`;
+    engine.free();
+    current.engine = null;
+    return;
+  }
+  engine.flush();
+  const alerts = engine.drainAlerts();
+  const ms = performance.now() - started;
+  const stats = engine.stats();
+
+  // The events, by line; refused ones keep their reason.
+  const refused = new Map(report.refused.map((r) => [r.line, r]));
+  const events = [];
+  lines(text).forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    const line = i + 1;
+    let parsed = null;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      /* shown as refused */
+    }
+    events.push({ line, raw, parsed, refused: refused.get(line) ?? null, alerts: [] });
+  });
+  // Which alert each event is part of: alerts hold the events as pushed.
+  const byText = new Map();
+  for (const ev of events) if (ev.parsed && !ev.refused) {
+    const key = JSON.stringify(ev.parsed);
+    if (!byText.has(key)) byText.set(key, []);
+    byText.get(key).push(ev);
+  }
+  alerts.forEach((alert, n) => {
+    alert._lines = (alert.Events ?? []).map((e) => {
+      const evs = byText.get(JSON.stringify(e)) ?? [];
+      evs.forEach((ev) => ev.alerts.includes(n + 1) || ev.alerts.push(n + 1));
+      return evs[0]?.line;
+    });
+  });
+  // Stage verdicts for the list (bounded, so a big file stays quick).
+  const EXPLAIN_LIST_MAX = 5000;
+  events.forEach((ev, i) => {
+    if (ev.refused || i >= EXPLAIN_LIST_MAX) return;
+    try {
+      ev.stages = engine.explain(ev.raw).stages.map((s) => (s.joins ? 'joins' : s.passes ? 'passes' : 'fails'));
+    } catch {
+      ev.stages = null;
+    }
+  });
+
+  current = { engine, events, selected: null };
+  renderAlerts(alerts);
+  renderEvents(events);
+  ui.explanation.replaceChildren(el('p', { class: 'empty', text: 'Click an event above to see how each stage judges it.' }));
+  ui.explainTitle.textContent = 'pick an event';
+
+  ui.status.className = report.refused.length ? 'status warn' : 'status good';
+  ui.status.replaceChildren(
+    el('strong', { text: `${alerts.length} alert${alerts.length === 1 ? '' : 's'}` }),
+    ` from ${report.taken} event${report.taken === 1 ? '' : 's'}`,
+    report.refused.length ? `, ${report.refused.length} line${report.refused.length === 1 ? '' : 's'} refused` : '',
+    ` · per stage: ${stats.stageMatches.join(' / ')} passed · ${ms.toFixed(1)} ms`,
+  );
+  const firstAlerted = events.find((e) => e.alerts.length);
+  if (firstAlerted && !current.selected) select(firstAlerted);
+}
+
+function renderAlerts(alerts) {
+  ui.alertCount.textContent = String(alerts.length);
+  if (!alerts.length) {
+    ui.alerts.replaceChildren(el('li', { class: 'empty', text: 'No alert: no sequence completed.' }));
+    return;
+  }
+  ui.alerts.replaceChildren(...alerts.map((a, n) => {
+    const keys = Object.entries(a)
+      .filter(([k]) => !['@timestamp', 'event', 'message', 'rule', 'threat', 'kibana', 'Events', '_lines'].includes(k))
+      .flatMap(([k, v]) => flatten(k, v));
+    return el('li', { class: 'alert', 'data-alert': n + 1 },
+      el('div', { class: 'alert-head' },
+        el('span', { class: 'sev', text: a.kibana?.alert?.severity ?? '' }),
+        el('strong', { text: a.rule?.name ?? a.message }),
+        el('time', { text: a['@timestamp'] })),
+      el('div', { class: 'keys' }, keys.map(([k, v]) => el('span', { class: 'key' }, el('code', { text: k }), ' ', v))),
+      el('ol', { class: 'seq' }, (a.Events ?? []).map((e, i) => el('li', {},
+        el('button', {
+          type: 'button',
+          class: 'link',
+          onclick: () => { const ev = current.events.find((x) => x.line === a._lines[i]); if (ev) select(ev); },
+        }, a._lines[i] ? `line ${a._lines[i]}` : 'event'),
+        ` ${first(get(e, 'event.category')) ?? ''} · ${get(e, 'event.action') ?? ''} · `,
+        el('code', { text: get(e, 'file.path') ?? get(e, 'destination.ip') ?? '' })))),
+      el('details', {}, el('summary', { text: 'alert JSON' }), el('pre', { text: JSON.stringify({ ...a, _lines: undefined }, null, 2) })));
+  }));
+}
+
+function flatten(prefix, value) {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).flatMap(([k, v]) => flatten(`${prefix}.${k}`, v));
+  }
+  return [[prefix, String(value)]];
+}
+
+const STAGE_MARK = { joins: '✓', passes: '◐', fails: '✗' };
+const STAGE_TITLE = {
+  joins: 'passes and joins',
+  passes: 'passes, but a join key is missing',
+  fails: 'does not pass',
+};
+
+function renderEvents(events) {
+  if (!events.length) {
+    ui.rows.replaceChildren(el('tr', {}, el('td', { colspan: 5, class: 'empty', text: 'No events: paste NDJSON or drop a file.' })));
+    return;
+  }
+  ui.rows.replaceChildren(...events.map((ev) => {
+    const p = ev.parsed ?? {};
+    const row = el('tr', {
+      class: ['event-row', ev.refused ? 'refused' : '', ev.alerts.length ? 'alerted' : ''].join(' ').trim(),
+      'data-line': ev.line,
+      tabindex: 0,
+      onclick: () => select(ev),
+      onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(ev); } },
+    },
+    el('td', { class: 'num', text: ev.line }),
+    el('td', { class: 'time', text: shortTime(p['@timestamp']) }),
+    ev.refused
+      ? el('td', { colspan: 2, class: 'why', text: `refused (${ev.refused.code}): ${ev.refused.message}` })
+      : el('td', { class: 'what', title: `${first(get(p, 'event.category')) ?? '?'} · ${get(p, 'event.action') ?? ''}` }, el('strong', { text: first(get(p, 'event.category')) ?? '?' }), el('small', { text: get(p, 'event.action') ?? '' })),
+    ev.refused ? null : el('td', {}, el('code', { text: get(p, 'process.executable') ?? '' })),
+    el('td', { class: 'stages' },
+      (ev.stages ?? []).map((s, i) => el('span', { class: `stage-badge ${s}`, title: `stage ${i + 1}: ${STAGE_TITLE[s]}`, text: `${i + 1}${STAGE_MARK[s]}` })),
+      ev.alerts.map((n) => el('span', { class: 'alert-badge', title: `part of alert ${n}`, text: `⚑${n}` }))));
+    ev.row = row;
+    return row;
+  }));
+}
+
+// ---------------------------------------------------------------- explain
+
+function select(ev) {
+  current.selected = ev;
+  for (const r of ui.rows.querySelectorAll('tr.selected')) r.classList.remove('selected');
+  ev.row?.classList.add('selected');
+  ui.explainTitle.textContent = `line ${ev.line}`;
+  if (!current.engine) return;
+  let explanation;
+  try {
+    explanation = current.engine.explain(ev.raw);
+  } catch (e) {
+    ui.explanation.replaceChildren(el('p', { class: 'refused-why' },
+      el('strong', { text: `Refused (code ${e.code}, ${e.kind}): ` }), e.message.replace(/^event refused: /, '')),
+    el('pre', { class: 'raw', text: ev.raw }));
+    return;
+  }
+  const p = ev.parsed ?? {};
+  ui.explanation.replaceChildren(
+    el('p', { class: 'event-summary' },
+      el('code', { text: `${first(get(p, 'event.category')) ?? '?'} · ${get(p, 'event.action') ?? ''}` }),
+      ` at ${explanation.time ?? 'no time'}`,
+      ev.alerts.length ? el('span', { class: 'alert-badge', text: `in alert ${ev.alerts.join(', ')}` }) : null),
+    ...explanation.stages.map(renderStage),
+    el('details', { class: 'raw' }, el('summary', { text: 'event JSON' }), el('pre', { text: ev.parsed ? JSON.stringify(ev.parsed, null, 2) : ev.raw })),
+  );
+}
+
+function renderStage(stage) {
+  const verdict = stage.joins ? 'joins' : stage.passes ? 'passes' : 'fails';
+  const missingKeys = stage.joinKeys.filter((k) => k.values.length === 0);
+  return el('section', { class: `stage ${verdict}`, 'data-stage': stage.stage + 1, 'data-passes': String(stage.passes) },
+    el('h3', {},
+      el('span', { class: 'verdict', text: stage.passes ? '✓' : '✗' }),
+      ` Stage ${stage.stage + 1}: `,
+      stage.joins ? 'passes' : stage.passes ? 'passes, but takes no part (a join key is missing)' : 'does not pass'),
+    stage.joinKeys.length
+      ? el('p', { class: 'join-keys' }, 'by ', stage.joinKeys.map((k, i) => [i ? ', ' : '',
+        el('code', { text: k.field }), ' = ', k.values.length ? el('span', { class: 'value', text: k.values.map(fmt).join(' | ') }) : el('span', { class: 'missing', text: 'missing' })]),
+      missingKeys.length && stage.passes ? ' (no sequence without a key)' : '')
+      : null,
+    el('div', { class: 'tree' }, renderNode(stage.filter)));
+}
+
+/** A predicate longer than this is shown cut (click shows it all). */
+const LONG_TEST = 140;
+const fmt = (v) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
+function renderNode(node) {
+  switch (node.node) {
+    case 'and':
+    case 'or':
+      return el('div', { class: `group ${node.result ? 'yes' : 'no'}` },
+        el('div', { class: 'op' }, mark(node.result), node.node === 'and' ? ' all of' : ' any of'),
+        el('ul', {}, node.children.map((c) => el('li', {}, renderNode(c)))));
+    case 'not':
+      return el('div', { class: `group ${node.result ? 'yes' : 'no'}` },
+        el('div', { class: 'op' }, mark(node.result), ' not'),
+        el('ul', {}, el('li', {}, renderNode(node.child))));
+    case 'const':
+      return el('div', { class: `leaf ${node.result ? 'outcome-true' : 'outcome-false'}` }, mark(node.result), ` ${node.result}`);
+    case 'leaf':
+    default: {
+      const icon = { true: '✓', false: '✗', missing: '∅' }[node.outcome];
+      const long = node.test.length > LONG_TEST;
+      return el('div', { class: `leaf outcome-${node.outcome}`, 'data-field': node.field, 'data-outcome': node.outcome },
+        el('span', { class: 'icon', title: node.outcome, text: icon }),
+        el('div', { class: 'body' },
+          el('code', {
+            class: long ? 'test long' : 'test',
+            title: long ? 'click to show it all' : null,
+            text: node.test,
+            onclick: long ? (e) => e.currentTarget.classList.toggle('open') : null,
+          }),
+          ' ',
+          el('span', { class: 'values' },
+            node.outcome === 'missing'
+              ? el('span', { class: 'missing', text: 'missing' })
+              : node.values.length === 0
+                ? el('span', { class: 'novalue', text: 'no value' })
+                : ['= ', el('span', { class: 'value', text: node.values.map(fmt).join(', ') })])));
+    }
+  }
+}
+
+const mark = (ok) => el('span', { class: `icon ${ok ? 'yes' : 'no'}`, text: ok ? '✓' : '✗' });
+
+// ---------------------------------------------------------------- wiring
+
+let sampleText = '';
+async function loadSample() {
+  if (!sampleText) {
+    const res = await fetch('./sample.ndjson');
+    sampleText = res.ok ? await res.text() : '';
+  }
+  ui.events.value = sampleText;
+}
+
+function debounce(fn, ms) {
+  let t;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
+
+async function main() {
+  try {
+    await init();
+  } catch (e) {
+    ui.status.className = 'status bad';
+    ui.status.textContent = `The engine did not load (${e.message}). Build it first: scripts/build-js.sh`;
+    return;
+  }
+  ui.rule.value = RuleEngine.embeddedQuery().replace(/^\n+/, '').replace(/\s+$/, '') + '\n';
+  await loadSample();
+
+  ui.rule.addEventListener('input', () => { renderEditor(); checkLater(); });
+  ui.rule.addEventListener('scroll', syncScroll);
+  ui.rule.addEventListener('keydown', (e) => {
+    if (e.key === 'Tab' && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      document.execCommand('insertText', false, '  ');
+    }
+  });
+  const checkLater = debounce(() => { const eng = compile(); eng?.free(); }, 250);
+  for (const box of [ui.rule, ui.events]) {
+    box.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); } });
+  }
+  ui.run.addEventListener('click', run);
+  $('reset-rule').addEventListener('click', () => {
+    ui.rule.value = RuleEngine.embeddedQuery().replace(/^\n+/, '').replace(/\s+$/, '') + '\n';
+    run();
+  });
+  $('load-sample').addEventListener('click', async () => { await loadSample(); run(); });
+  $('file').addEventListener('change', async (e) => {
+    const file = e.target.files?.[0];
+    if (file) { ui.events.value = await file.text(); run(); }
+  });
+  ui.events.addEventListener('dragover', (e) => { e.preventDefault(); ui.events.classList.add('drop'); });
+  ui.events.addEventListener('dragleave', () => ui.events.classList.remove('drop'));
+  ui.events.addEventListener('drop', async (e) => {
+    e.preventDefault();
+    ui.events.classList.remove('drop');
+    const file = e.dataTransfer?.files?.[0];
+    if (file) ui.events.value = await file.text();
+    else ui.events.value = e.dataTransfer?.getData('text') ?? ui.events.value;
+    run();
+  });
+  new ResizeObserver(syncScroll).observe(ui.rule);
+
+  renderEditor();
+  run();
+  document.body.dataset.ready = 'true';
+}
+
+main();
