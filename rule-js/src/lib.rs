@@ -208,8 +208,6 @@ export interface RuleMeta {
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(typescript_type = "RuleEngineOptions | undefined | null")]
-    pub type OptionsArg;
     #[wasm_bindgen(typescript_type = "string | Uint8Array | Record<string, unknown>")]
     pub type EventArg;
     #[wasm_bindgen(typescript_type = "string | Uint8Array")]
@@ -251,16 +249,25 @@ impl RuleEngine {
     /// not a non-negative integer.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(js_name = "ruleText")] rule_text: Option<String>,
-        options: Option<OptionsArg>,
+        // Taken as a JsValue and checked here: the glue of an `Option<String>`
+        // does not check that a value is a string.
+        #[wasm_bindgen(js_name = "ruleText", unchecked_optional_param_type = "string | null")]
+        rule_text: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RuleEngineOptions | null")]
+        options: JsValue,
     ) -> Result<RuleEngine, JsValue> {
-        let limits = match options {
-            Some(o) => limits_from(o.into())?,
-            None => Limits::default(),
-        };
-        let engine = match rule_text {
-            None => Engine::new(Rule::embedded(), limits),
-            Some(text) => build(&text, limits)?,
+        let limits = limits_from(options)?;
+        let engine = if rule_text.is_undefined() || rule_text.is_null() {
+            Engine::new(Rule::embedded(), limits)
+        } else if let Some(text) = rule_text.as_string() {
+            build(&text, limits)?
+        } else {
+            return Err(js_error(
+                "ruleText must be a string (EQL or TOML), null or undefined",
+                RULE_ERROR,
+                "rule",
+                "RuleError",
+            ));
         }
         .map_err(|e| rule_error(&e, None))?;
         Ok(RuleEngine { engine })
@@ -433,8 +440,19 @@ impl RuleEngine {
     /// @throws {RuleEngineError} code -14 when the bytes are not a snapshot,
     /// are corrupt, of another format version or of another rule shape; the
     /// engine is then as it was.
-    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), JsValue> {
-        self.engine.restore(bytes).map_err(|e| {
+    pub fn restore(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<(), JsValue> {
+        let Some(bytes) = bytes.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec) else {
+            return Err(js_error(
+                "restore takes the Uint8Array snapshot() returned",
+                SNAPSHOT_ERROR,
+                "snapshot",
+                "SnapshotError",
+            ));
+        };
+        self.engine.restore(&bytes).map_err(|e| {
             js_error(
                 &clip(e.to_string()),
                 SNAPSHOT_ERROR,
@@ -477,9 +495,11 @@ fn build(text: &str, limits: Limits) -> Result<Result<Engine, RuleError>, JsValu
         Err(e) => {
             let in_file = match (e.position, origin) {
                 (Some(p), Some((line, column))) if p.line == 1 => {
-                    Some((line, column.saturating_add(p.column - 1)))
+                    Some((line, column.saturating_add(p.column.saturating_sub(1))))
                 }
-                (Some(p), Some((line, _))) => Some((line.saturating_add(p.line - 1), p.column)),
+                (Some(p), Some((line, _))) => {
+                    Some((line.saturating_add(p.line.saturating_sub(1)), p.column))
+                }
                 _ => None,
             };
             Err(rule_error(&e, in_file))

@@ -246,6 +246,25 @@ test('options are the limits in camelCase; unknown or bad ones are refused', () 
   throwsWith(() => new RuleEngine(undefined, 7), { code: -12, kind: 'options' });
 });
 
+test('arguments of the wrong type are refused with a code, never a trap', () => {
+  for (const rule of [5, {}, [], true]) {
+    throwsWith(() => new RuleEngine(rule), { name: 'RuleError', code: -12, message: /ruleText must be a string/ });
+  }
+  const engine = new RuleEngine(null, null);
+  engine.pushEvent(NET);
+  for (const bad of ['abc', null, [1, 2], 42, new ArrayBuffer(4)]) {
+    throwsWith(() => engine.restore(bad), { name: 'SnapshotError', code: -14 });
+  }
+  for (const bad of [undefined, () => 1, Symbol('s'), 7, true]) {
+    throwsWith(() => engine.pushEvent(bad), { code: -5 });
+  }
+  throwsWith(() => engine.pushEvent(10n), { code: -4 });
+  throwsWith(() => engine.pushEvents({}), { code: -5 });
+  throwsWith(() => engine.advanceTime('soon'), { code: -9 });
+  // The instance is intact.
+  assert.equal(engine.pushEvent(FILE), 1);
+});
+
 test('the reorder window holds events until flush or advanceTime', () => {
   const engine = new RuleEngine(undefined, { reorderWindowMs: 10000 });
   // The file event first: out of order, within the window.
