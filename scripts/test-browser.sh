@@ -40,6 +40,11 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     say "installing nodejs and npm"
     apt_install nodejs npm
 fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+    say "Node $(node --version) is too old: playwright-core and these tests need Node >= 20"
+    exit 1
+fi
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$chromium" ]; then
     say "installing chromium (Debian's package)"
