@@ -22,7 +22,7 @@
 //! try {
 //!   new RuleEngine("sequence by host.id [network where ]");
 //! } catch (e) {
-//!   console.log(e.code, e.line, e.column, e.message); // -12 1 34 "rule error at line 1, column 34: ..."
+//!   console.log(e.code, e.line, e.column, e.message); // -12 1 36 "rule error at line 1, column 36: expected a value, ..."
 //! }
 //! ```
 //!
