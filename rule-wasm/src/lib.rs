@@ -16,7 +16,10 @@ use std::fmt::Write as _;
 use rule_core::{Engine, Limits, PushError, Rule, RuleMeta};
 use serde::Deserialize;
 
-#[cfg(target_arch = "wasm32")]
+// The C ABI is the wasm32-unknown-unknown build's. On another wasm target
+// (rule-component's wasm32-wasip2) this crate is a library only, so that
+// linking it does not export a second engine's ABI.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod exports;
 
 /// The version of the ABI this module exports. It changes only when an
