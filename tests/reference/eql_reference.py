@@ -54,7 +54,11 @@ The one change to eql's own code paths is speed: eql's maxspan check walks
 every pending sequence on every event (quadratic on dense streams). It is
 replaced by an equivalent heap of start times that drops exactly the same
 sequences (start time < event time - maxspan) at exactly the same moments.
-``--naive-maxspan`` keeps eql's own loop, to check that claim.
+``--naive-maxspan`` keeps eql's own loop, to check that claim; ``rulehost
+bench`` times the reference with it, as eql is.
+
+``--time`` prints to stderr the time from reading the rule to the last
+output line (the interpreter's start and imports excluded) and the peak RSS.
 """
 
 import argparse
@@ -62,7 +66,9 @@ import heapq
 import itertools
 import json
 import re
+import resource
 import sys
+import time
 from calendar import timegm
 
 import eql
@@ -370,6 +376,9 @@ def main(argv=None):
                         help="fail on input outside the reference domain that eql would take "
                              "silently (timestamps going backwards)")
     parser.add_argument("--stats", action="store_true", help="print counts to stderr")
+    parser.add_argument("--time", action="store_true",
+                        help="print the processing time (rule parse, reading, matching, output; "
+                             "not the interpreter's start or imports) and the peak RSS to stderr")
     parser.add_argument("events", nargs="?", default="-", help="NDJSON file, or - for stdin")
     args = parser.parse_args(argv)
 
@@ -385,6 +394,7 @@ def main(argv=None):
         rule_path = os.path.join(here, "..", "..", "rule-core", "rule.toml")
 
     out = sys.stdout
+    started = time.perf_counter()
     try:
         if args.events == "-":
             stream = sys.stdin
@@ -396,6 +406,11 @@ def main(argv=None):
         print("eql_reference: {}".format(e), file=sys.stderr)
         return 3
     out.flush()
+    if args.time:
+        elapsed = time.perf_counter() - started
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print("eql_reference: processed {} events in {:.6f} s, peak RSS {} KiB".format(
+            count, elapsed, peak_kib), file=sys.stderr)
     if args.stats:
         print("eql_reference: {} events, {} sequences".format(count, matches), file=sys.stderr)
     return 0
