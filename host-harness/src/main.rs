@@ -13,6 +13,9 @@ use host_harness::{
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+mod bench;
+mod gen;
+
 /// Runs Elastic's EQL rule "Network Connection Followed by File Creation"
 /// over Elastic-Defend-shaped events, in a sandboxed wasm module or natively.
 #[derive(Parser)]
@@ -27,6 +30,14 @@ enum Command {
     /// Reads NDJSON events from files (or stdin), writes alerts as NDJSON to
     /// stdout and a summary to stderr.
     Run(RunArgs),
+    /// Writes seeded Elastic-Defend-shaped events as NDJSON (the generator
+    /// the benchmark and the differential test use).
+    Gen(gen::GenArgs),
+    /// Times every face of the engine (native, the core module under
+    /// wasmtime, the component, JS under Node) and the Python eql 1.0.1
+    /// reference over one generated file, and prints one table. See
+    /// BENCHMARKS.md.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -80,6 +91,21 @@ fn main() -> ExitCode {
             Ok(_) => ExitCode::from(1),
             Err(e) => {
                 eprintln!("rulehost: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Gen(args) => match gen::gen(&args) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("rulehost: gen: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Bench(args) => match bench::bench(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("rulehost: bench: {e}");
                 ExitCode::from(2)
             }
         },

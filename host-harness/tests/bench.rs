@@ -1,0 +1,147 @@
+//! `rulehost bench` on a tiny input: both tables are printed, with every
+//! row; rows that ran agree on the alerts; rows whose build is missing say
+//! so instead of failing. No speed is asserted.
+
+use std::process::Command;
+
+use host_harness::{build_module, workspace_dir};
+
+/// The table rows of `section` (from its title to the next blank line
+/// after the table): key and cells.
+fn rows<'a>(stdout: &'a str, title: &str) -> Vec<(&'a str, Vec<&'a str>)> {
+    let start = stdout
+        .find(title)
+        .unwrap_or_else(|| panic!("no {title:?} in\n{stdout}"));
+    stdout[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2) // header and alignment
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            (cells[0], cells[1..].to_vec())
+        })
+        .collect()
+}
+
+const IN_PROCESS: &[&str] = &[
+    "native",
+    "native-batch",
+    "wasm",
+    "wasm-batch",
+    "wasm-epoch",
+    "wasm-epoch-batch",
+];
+const OPTIONAL: &[&str] = &["component", "component-batch", "js", "js-batch", "python"];
+
+#[test]
+fn bench_prints_both_tables_and_rows_agree() {
+    let module = build_module(&workspace_dir()).expect("the module builds");
+    let out = Command::new(env!("CARGO_BIN_EXE_rulehost"))
+        .args([
+            "bench",
+            "--events",
+            "2000",
+            "--profile",
+            "reference",
+            "--pending",
+            "1000",
+            "--runs",
+            "1",
+            "--module",
+        ])
+        .arg(&module)
+        .output()
+        .expect("rulehost runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "rulehost bench failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("2000 events"), "{stdout}");
+    assert!(stdout.contains("machine: "), "{stdout}");
+    assert!(!stdout.contains("FAILED"), "{stdout}");
+
+    let empty = rows(&stdout, "Empty state");
+    let pending = rows(&stdout, "With 1000 pending sequences");
+    for (table, rows) in [("empty", &empty), ("pending", &pending)] {
+        let keys: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        for key in IN_PROCESS.iter().chain(OPTIONAL) {
+            assert!(keys.contains(key), "{table}: no row {key}:\n{stdout}");
+        }
+        // The reference profile: every row that ran, Python included,
+        // found the same alerts as the first.
+        let mut counts = Vec::new();
+        for (key, cells) in rows.iter() {
+            let alerts = *cells.last().unwrap();
+            let ran = cells.len() > 1;
+            if IN_PROCESS.contains(key) {
+                assert!(ran, "{table}: {key} did not run: {cells:?}");
+            }
+            if ran {
+                let events_per_s: f64 = cells[0].parse().unwrap_or_else(|_| {
+                    panic!("{table}: {key}: events/s {:?}", cells[0]);
+                });
+                assert!(events_per_s > 0.0);
+                assert!(alerts.ends_with(" same"), "{table}: {key}: {alerts}");
+                counts.push(alerts.to_string());
+            } else {
+                // Only a missing build or a row not run on purpose.
+                assert!(
+                    alerts.starts_with("not built")
+                        || alerts.starts_with("not run")
+                        || alerts.starts_with("not available"),
+                    "{table}: {key}: {alerts}"
+                );
+            }
+        }
+        counts.dedup();
+        assert_eq!(counts.len(), 1, "{table}: {counts:?}");
+        assert_ne!(counts[0], "0 same", "{table}: the file has true positives");
+    }
+    // The pending table says how much state each sequence takes.
+    for (key, cells) in &pending {
+        if IN_PROCESS.contains(key) {
+            let per_pending: f64 = cells[5].parse().unwrap_or_else(|_| {
+                panic!("{key}: state B/pending {:?}", cells[5]);
+            });
+            assert!(per_pending > 100.0, "{key}: {per_pending}");
+            let at_end: u64 = cells[7].parse().unwrap_or_else(|_| {
+                panic!("{key}: pending at end {:?}", cells[7]);
+            });
+            assert!(at_end >= 1000, "{key}: {at_end}");
+        }
+    }
+}
+
+#[test]
+fn gen_is_seeded_ndjson() {
+    let gen = |seed: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rulehost"))
+            .args(["gen", "--events", "50", "--seed", seed])
+            .output()
+            .expect("rulehost runs");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let a = gen("7");
+    assert_eq!(a.lines().count(), 50);
+    assert!(a.lines().all(|l| l.starts_with("{\"@timestamp\":\"")));
+    assert_eq!(a, gen("7"), "the same seed gives the same bytes");
+    assert_ne!(a, gen("8"));
+
+    let dir = std::env::temp_dir().join(format!("rulehost-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ref.ndjson");
+    let out = Command::new(env!("CARGO_BIN_EXE_rulehost"))
+        .args(["gen", "--events", "20", "--profile", "reference", "-o"])
+        .arg(&file)
+        .output()
+        .expect("rulehost runs");
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 20);
+    let _ = std::fs::remove_dir_all(&dir);
+}
