@@ -195,13 +195,8 @@ impl Engine {
                 max: self.limits.max_event_bytes,
             });
         }
-        let event = event.trim_ascii();
-        if event.is_empty() {
-            return Err(PushError::Empty);
-        }
-        let text = core::str::from_utf8(event).map_err(|e| PushError::InvalidUtf8 {
-            offset: e.valid_up_to(),
-        })?;
+        let text = event_text(event)?;
+        let event = text.as_bytes();
         decode(&self.plan.fields, &self.trie, text, &mut self.decoded)?;
         let ts = self
             .decoded
@@ -425,4 +420,15 @@ fn join_keys(
         combos = next;
     }
     combos.into_iter().map(Key::new).collect()
+}
+
+/// An event's text: surrounding white space trimmed, not empty, UTF-8.
+pub(crate) fn event_text(event: &[u8]) -> Result<&str, PushError> {
+    let event = event.trim_ascii();
+    if event.is_empty() {
+        return Err(PushError::Empty);
+    }
+    core::str::from_utf8(event).map_err(|e| PushError::InvalidUtf8 {
+        offset: e.valid_up_to(),
+    })
 }

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use crate::decode::{decode, Decoded};
-use crate::engine::Engine;
+use crate::engine::{event_text, Engine};
 use crate::error::PushError;
 use crate::eval;
 use crate::pattern::{GlobPart, Pattern};
@@ -80,13 +80,7 @@ pub enum Outcome {
 impl Engine {
     /// Explains how each stage judges `event`, without changing any state.
     pub fn explain(&self, event: &[u8]) -> Result<Explanation, PushError> {
-        let event = event.trim_ascii();
-        if event.is_empty() {
-            return Err(PushError::Empty);
-        }
-        let text = core::str::from_utf8(event).map_err(|e| PushError::InvalidUtf8 {
-            offset: e.valid_up_to(),
-        })?;
+        let text = event_text(event)?;
         let mut decoded = Decoded::default();
         decode(&self.plan.fields, &self.trie, text, &mut decoded)?;
         let explainer = Explainer {
