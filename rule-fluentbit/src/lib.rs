@@ -49,6 +49,13 @@
 //!   two chunks are never seen (`examples/fluent-bit/README.md` has the
 //!   sources).
 //!
+//! - WAMR's interpreter stack (`wasm_stack_size`, 8 KiB by default) is too
+//!   small for this module: measured in WAMR's fast interpreter, ordinary
+//!   records need about 9.2 KiB and a record nesting 127 levels under a
+//!   field the rule reads about 80 KiB. Set `wasm_stack_size 256K`
+//!   (`examples/fluent-bit/`); `wasm_heap_size` does not matter, since WAMR
+//!   turns its heap off for a module exporting `malloc` and `free`.
+//!
 //! # Errors and counters
 //!
 //! - A record the engine refuses (a malformed IP, a field of the wrong type,
