@@ -3,85 +3,115 @@
 
 use alloc::string::String;
 
-/// Parses RFC 3339 (`2026-11-22T07:33:01.1234567Z`, `...+02:00`, 0 to 9
-/// fractional digits) into epoch milliseconds.
+/// Parses `@timestamp` text as Elasticsearch's default `date` format
+/// (`strict_date_optional_time`) reads it, into epoch milliseconds: a date
+/// (`2026-11-22`), optionally `T` and a time with hours, minutes, seconds and
+/// 1 to 9 fractional digits (`07:33:01.1234567`), each part after the hour
+/// optional, and a zone (`Z`, `+02:00`, `+0200`, `+02`), UTC when absent.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 {
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        at: 0,
+    };
+    // "The date must include the year at a minimum" (Elasticsearch's
+    // `date_optional_time`), so `2026` and `2026-11` are dates too.
+    let year = c.digits(4)?;
+    let (mut month, mut day) = (1, 1);
+    if c.byte(b'-').is_some() {
+        month = c.digits(2)?;
+        if c.byte(b'-').is_some() {
+            day = c.digits(2)?;
+        }
+    }
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
     }
-    let num = |range: core::ops::Range<usize>| -> Option<i64> {
+    let (mut hour, mut minute, mut second, mut millis) = (0, 0, 0, 0);
+    if c.byte(b'T').or_else(|| c.byte(b't')).is_some() {
+        hour = c.digits(2)?;
+        if c.byte(b':').is_some() {
+            minute = c.digits(2)?;
+            if c.byte(b':').is_some() {
+                second = c.digits(2)?;
+                if c.byte(b'.').is_some() {
+                    millis = c.fraction_ms()?;
+                }
+            }
+        }
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let offset_minutes = c.zone()?;
+    if c.at != c.b.len() {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
+    Some(secs * 1_000 + millis)
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn byte(&mut self, want: u8) -> Option<()> {
+        (self.b.get(self.at) == Some(&want)).then(|| self.at += 1)
+    }
+
+    fn digits(&mut self, n: usize) -> Option<i64> {
         let mut v = 0i64;
-        for &c in b.get(range)? {
+        for &c in self.b.get(self.at..self.at + n)? {
             if !c.is_ascii_digit() {
                 return None;
             }
             v = v * 10 + i64::from(c - b'0');
         }
+        self.at += n;
         Some(v)
-    };
-    let year = num(0..4)?;
-    let month = num(5..7)?;
-    let day = num(8..10)?;
-    let hour = num(11..13)?;
-    let minute = num(14..16)?;
-    let second = num(17..19)?;
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
     }
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut at = 19;
-    let mut millis = 0i64;
-    if b.get(at) == Some(&b'.') {
-        at += 1;
-        let start = at;
-        while at < b.len() && b[at].is_ascii_digit() {
-            if at - start < 3 {
-                millis = millis * 10 + i64::from(b[at] - b'0');
+
+    /// 1 to 9 digits; the first three are milliseconds, the rest truncated.
+    fn fraction_ms(&mut self) -> Option<i64> {
+        let start = self.at;
+        let mut millis = 0i64;
+        while let Some(&c) = self.b.get(self.at).filter(|c| c.is_ascii_digit()) {
+            if self.at - start < 3 {
+                millis = millis * 10 + i64::from(c - b'0');
             }
-            at += 1;
+            self.at += 1;
         }
-        let digits = at - start;
+        let digits = self.at - start;
         if digits == 0 || digits > 9 {
             return None;
         }
-        for _ in digits..3 {
-            millis *= 10;
-        }
+        Some(millis * 10i64.pow(3u32.saturating_sub(digits as u32)))
     }
-    let offset_minutes = match b.get(at)? {
-        b'Z' | b'z' if at + 1 == b.len() => 0,
-        sign @ (b'+' | b'-') if at + 6 == b.len() && b[at + 3] == b':' => {
-            let h = num(at + 1..at + 3)?;
-            let m = num(at + 4..at + 6)?;
-            if h > 23 || m > 59 {
-                return None;
+
+    /// `Z`, `+HH:MM`, `+HHMM`, `+HH`, or nothing (UTC); minutes east.
+    fn zone(&mut self) -> Option<i64> {
+        let sign = match self.b.get(self.at) {
+            None => return Some(0),
+            Some(b'Z' | b'z') => {
+                self.at += 1;
+                return Some(0);
             }
-            let off = h * 60 + m;
-            if *sign == b'+' {
-                off
-            } else {
-                -off
-            }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
-    Some(secs * 1_000 + millis)
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            Some(_) => return None,
+        };
+        self.at += 1;
+        let h = self.digits(2)?;
+        let m = if self.at == self.b.len() {
+            0
+        } else {
+            let _ = self.byte(b':');
+            self.digits(2)?
+        };
+        (h <= 23 && m <= 59).then_some(sign * (h * 60 + m))
+    }
 }
 
 /// Renders epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
@@ -158,6 +188,22 @@ mod tests {
         assert_eq!(parse_rfc3339_ms("2026-11-22T07:33:01.Z"), None);
         assert_eq!(parse_rfc3339_ms("2026-11-22T07:33:01.1234567890Z"), None);
         assert_eq!(parse_rfc3339_ms("2026-11-22 07:33:01"), None);
+        assert_eq!(parse_rfc3339_ms("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_rfc3339_ms("1970-01-01T01"), Some(3_600_000));
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:01"), Some(60_000));
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:01"), Some(1_000));
+        assert_eq!(parse_rfc3339_ms("1970-01-01T02:00:00+0200"), Some(0));
+        assert_eq!(parse_rfc3339_ms("1970-01-01T02:00:00+02"), Some(0));
+        assert_eq!(
+            parse_rfc3339_ms("1970-01-01T00:00:00-00:30"),
+            Some(1_800_000)
+        );
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Zjunk"), None);
+        assert_eq!(parse_rfc3339_ms("1970-01-01T24:00:00Z"), None);
+        assert_eq!(parse_rfc3339_ms("197-01-01"), None);
+        assert_eq!(parse_rfc3339_ms("1970"), Some(0));
+        assert_eq!(parse_rfc3339_ms("1970-02"), Some(31 * 86_400_000));
+        assert_eq!(parse_rfc3339_ms("1970T01"), Some(3_600_000));
     }
 
     #[test]
