@@ -22,6 +22,9 @@ for c in rule-wasm rule-fluentbit rule-js; do
 done
 cargo clippy "${wasm_crates[@]}" --target wasm32-unknown-unknown --quiet -- -D warnings
 
+step "rule-core builds no_std for wasm32-unknown-unknown"
+cargo build -p rule-core --target wasm32-unknown-unknown --quiet
+
 step "cargo test --workspace"
 cargo test --workspace
 
