@@ -1,5 +1,5 @@
-//! One interface over the two backends: the wasm module under wasmtime and
-//! rule-core in process.
+//! One interface over the backends: the wasm module and the component
+//! under wasmtime, and rule-core in process.
 
 use crate::error::HostError;
 
@@ -37,6 +37,9 @@ pub enum Backend {
     Wasm,
     /// rule-core in this process.
     Native,
+    /// rule-core as a WebAssembly component (`rule-component`), run by
+    /// wasmtime's component API as untrusted code.
+    Component,
 }
 
 impl std::fmt::Display for Backend {
@@ -44,12 +47,13 @@ impl std::fmt::Display for Backend {
         f.write_str(match self {
             Backend::Wasm => "wasm",
             Backend::Native => "native",
+            Backend::Component => "component",
         })
     }
 }
 
-/// The module's ABI, as methods. Both backends answer alike, byte for byte
-/// (alerts, messages, stats), so a caller can swap one for the other.
+/// The module's ABI, as methods. Every backend answers alike, byte for byte
+/// (alerts, messages, stats), so a caller can swap one for another.
 pub trait Detector {
     fn backend(&self) -> Backend;
 

@@ -1,6 +1,7 @@
-//! A host for the rule module: the wasm module under wasmtime, treated as
-//! untrusted (memory cap, CPU bound per call, a trap becomes an error and a
-//! fresh instance), and rule-core in process, behind one [`Detector`] trait.
+//! A host for the rule module: the wasm module (and the component, see
+//! [`WasmComponent`]) under wasmtime, treated as untrusted (memory cap, CPU
+//! bound per call, a trap becomes an error and a fresh instance), and
+//! rule-core in process, behind one [`Detector`] trait.
 //!
 //! ```no_run
 //! use host_harness::{Detector, HostLimits, WasmModule};
@@ -12,15 +13,20 @@
 //! # Ok::<(), host_harness::HostError>(())
 //! ```
 
+mod component;
 mod detector;
 mod error;
 mod module_file;
 mod native;
 mod wasm;
 
+pub use component::{ComponentDetector, WasmComponent, COMPONENT_INTERFACE};
 pub use detector::{parse_refused, Backend, BatchOutcome, Detector, RefusedLine};
 pub use error::{HostError, TrapCause, BACK_PRESSURE};
-pub use module_file::{build_module, default_module_path, resolve_module, WASM_TARGET};
+pub use module_file::{
+    build_component, build_module, default_component_path, default_module_path, resolve_component,
+    resolve_module, COMPONENT_TARGET, WASM_TARGET,
+};
 pub use native::NativeDetector;
 pub use wasm::{
     workspace_dir, CpuLimit, ExportSig, HostLimits, WasmDetector, WasmModule, ABI_EXPORTS,

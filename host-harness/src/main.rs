@@ -1,5 +1,5 @@
-//! `rulehost`: runs the rule over NDJSON events, in the wasm module or
-//! natively, and writes the alerts as NDJSON.
+//! `rulehost`: runs the rule over NDJSON events, in the wasm module, the
+//! component or natively, and writes the alerts as NDJSON.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use host_harness::{
-    resolve_module, workspace_dir, CpuLimit, Detector, HostLimits, NativeDetector, WasmModule,
+    resolve_component, resolve_module, workspace_dir, CpuLimit, Detector, HostLimits,
+    NativeDetector, WasmComponent, WasmModule,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -51,6 +52,19 @@ struct RunArgs {
     /// Run rule-core in this process instead of the wasm module.
     #[arg(long)]
     native: bool,
+
+    /// Run the rule as a WebAssembly component (WIT `rule:detector@1.0.0`)
+    /// instead of the core module. FILE defaults to the one the workspace
+    /// builds (target/wasm32-wasip2/release/rule_component.wasm), built
+    /// first if missing; without FILE, put the flag after the inputs or
+    /// before `--`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        num_args = 0..=1,
+        conflicts_with_all = ["native", "module"]
+    )]
+    component: Option<Option<PathBuf>>,
 
     /// A rule to run instead of the embedded one: a detection-rules TOML
     /// file (*.toml) or bare EQL text (anything else).
@@ -153,23 +167,45 @@ fn config_json(args: &RunArgs) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
+/// The sandbox's bounds, from `--max-memory-mib` and `--timeout-ms`.
+fn host_limits(args: &RunArgs) -> HostLimits {
+    let mut limits = HostLimits {
+        max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
+        ..HostLimits::default()
+    };
+    if let Some(ms) = args.timeout_ms {
+        limits.cpu = CpuLimit::Deadline {
+            deadline: Duration::from_millis(ms),
+            tick: Duration::from_millis(10),
+        };
+    }
+    limits
+}
+
 fn detector(args: &RunArgs) -> Result<Box<dyn Detector>, String> {
     let mut detector: Box<dyn Detector> = if args.native {
         Box::new(NativeDetector::new())
+    } else if let Some(file) = &args.component {
+        let path =
+            resolve_component(file.as_deref(), &workspace_dir()).map_err(|e| e.to_string())?;
+        let component = WasmComponent::from_file(&path, host_limits(args)).map_err(|e| {
+            // `--component events.ndjson`: the flag took the first input.
+            let text = std::fs::read(&path).is_ok_and(|b| !b.starts_with(b"\0asm"));
+            if !text || path.extension().is_some_and(|x| x == "wat") {
+                format!("--component {}: {e}", path.display())
+            } else {
+                format!(
+                    "--component {}: not a WebAssembly component; without FILE, \
+                     put --component after the inputs or before `--`",
+                    path.display()
+                )
+            }
+        })?;
+        Box::new(component.instantiate().map_err(|e| e.to_string())?)
     } else {
         let path =
             resolve_module(args.module.as_deref(), &workspace_dir()).map_err(|e| e.to_string())?;
-        let mut limits = HostLimits {
-            max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
-            ..HostLimits::default()
-        };
-        if let Some(ms) = args.timeout_ms {
-            limits.cpu = CpuLimit::Deadline {
-                deadline: Duration::from_millis(ms),
-                tick: Duration::from_millis(10),
-            };
-        }
-        let module = WasmModule::from_file(&path, limits).map_err(|e| e.to_string())?;
+        let module = WasmModule::from_file(&path, host_limits(args)).map_err(|e| e.to_string())?;
         Box::new(module.instantiate().map_err(|e| e.to_string())?)
     };
     if let Some(config) = config_json(args)? {

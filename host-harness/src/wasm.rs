@@ -111,12 +111,12 @@ fn signature(f: &wasmtime::FuncType) -> String {
 }
 
 /// Increments an engine's epoch every `tick` until dropped.
-struct Ticker {
+pub(crate) struct Ticker {
     stop: Arc<AtomicBool>,
 }
 
 impl Ticker {
-    fn start(engine: Engine, tick: Duration) -> std::io::Result<Ticker> {
+    pub(crate) fn start(engine: Engine, tick: Duration) -> std::io::Result<Ticker> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         std::thread::Builder::new()
@@ -159,16 +159,7 @@ impl WasmModule {
     /// Compiles a module from its bytes (binary or `.wat` text). A module
     /// that imports anything is refused: this host gives it nothing.
     pub fn from_bytes(bytes: &[u8], limits: HostLimits) -> Result<WasmModule, HostError> {
-        let mut config = Config::new();
-        match limits.cpu {
-            CpuLimit::Fuel { .. } => {
-                config.consume_fuel(true);
-            }
-            CpuLimit::Deadline { .. } => {
-                config.epoch_interruption(true);
-            }
-        }
-        let engine = Engine::new(&config).map_err(|e| HostError::Compile(format!("{e:#}")))?;
+        let engine = sandbox_engine(&limits.cpu)?;
         let module =
             Module::new(&engine, bytes).map_err(|e| HostError::Compile(format!("{e:#}")))?;
         let imports: Vec<String> = module
@@ -178,13 +169,7 @@ impl WasmModule {
         if !imports.is_empty() {
             return Err(HostError::Imports(imports));
         }
-        let ticker = match limits.cpu {
-            CpuLimit::Deadline { tick, .. } => Some(Arc::new(
-                Ticker::start(engine.clone(), tick)
-                    .map_err(|e| HostError::Instantiate(format!("epoch thread: {e}")))?,
-            )),
-            CpuLimit::Fuel { .. } => None,
-        };
+        let ticker = ticker(&engine, &limits.cpu)?;
         Ok(WasmModule {
             engine,
             module,
@@ -281,10 +266,58 @@ impl WasmModule {
     }
 }
 
-/// The store's data: the memory cap, and whether it refused a growth.
-struct Limiter {
+/// An engine that bounds CPU as `cpu` asks: fuel metering, or epoch
+/// interruption. Shared by the module and the component hosts.
+pub(crate) fn sandbox_engine(cpu: &CpuLimit) -> Result<Engine, HostError> {
+    let mut config = Config::new();
+    match cpu {
+        CpuLimit::Fuel { .. } => {
+            config.consume_fuel(true);
+        }
+        CpuLimit::Deadline { .. } => {
+            config.epoch_interruption(true);
+        }
+    }
+    Engine::new(&config).map_err(|e| HostError::Compile(format!("{e:#}")))
+}
+
+/// The thread that ticks `engine`'s epochs, when `cpu` is a deadline.
+pub(crate) fn ticker(engine: &Engine, cpu: &CpuLimit) -> Result<Option<Arc<Ticker>>, HostError> {
+    match *cpu {
+        CpuLimit::Deadline { tick, .. } => Ok(Some(Arc::new(
+            Ticker::start(engine.clone(), tick)
+                .map_err(|e| HostError::Instantiate(format!("epoch thread: {e}")))?,
+        ))),
+        CpuLimit::Fuel { .. } => Ok(None),
+    }
+}
+
+/// The store's data: the memory cap, whether it refused a growth, and the
+/// size of the largest memory it let grow.
+pub(crate) struct Limiter {
     limits: StoreLimits,
     denied: bool,
+    memory_bytes: usize,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: StoreLimits) -> Limiter {
+        Limiter {
+            limits,
+            denied: false,
+            memory_bytes: 0,
+        }
+    }
+
+    /// Whether a memory growth was refused since the last [`arm`].
+    pub(crate) fn denied(&self) -> bool {
+        self.denied
+    }
+
+    /// The largest linear memory's size now (memories only grow).
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.memory_bytes
+    }
 }
 
 impl ResourceLimiter for Limiter {
@@ -295,7 +328,9 @@ impl ResourceLimiter for Limiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let ok = self.limits.memory_growing(current, desired, maximum)?;
-        if !ok {
+        if ok {
+            self.memory_bytes = self.memory_bytes.max(desired);
+        } else {
             self.denied = true;
         }
         Ok(ok)
@@ -357,13 +392,7 @@ impl Live {
             .memories(1)
             .tables(4)
             .build();
-        let mut store = Store::new(
-            &m.engine,
-            Limiter {
-                limits,
-                denied: false,
-            },
-        );
+        let mut store = Store::new(&m.engine, Limiter::new(limits));
         store.limiter(|l| l);
         arm(&mut store, &m.limits.cpu, 0);
         let instance = Instance::new(&mut store, &m.module, &[])
@@ -500,7 +529,7 @@ impl Live {
 }
 
 /// Gives the next call its CPU budget.
-fn arm(store: &mut Store<Limiter>, cpu: &CpuLimit, input_len: usize) {
+pub(crate) fn arm(store: &mut Store<Limiter>, cpu: &CpuLimit, input_len: usize) {
     store.data_mut().denied = false;
     match *cpu {
         CpuLimit::Fuel { base, per_byte } => {
@@ -582,16 +611,7 @@ impl WasmDetector {
     /// After a trap or an ABI breach: drop the instance, try a fresh one.
     fn recover(&mut self, export: &'static str, error: wasmtime::Error) -> HostError {
         let denied = self.live.as_ref().is_some_and(|l| l.store.data().denied);
-        let cause = match error.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => TrapCause::OutOfFuel,
-            Some(Trap::Interrupt) => TrapCause::Deadline,
-            _ if denied => TrapCause::MemoryLimit,
-            _ => TrapCause::Other,
-        };
-        let message = match error.downcast_ref::<Trap>() {
-            Some(trap) => trap.to_string(),
-            None => format!("{error:#}"),
-        };
+        let (cause, message) = trap_cause(&error, denied);
         self.restarts += 1;
         let restarted = self.restart().is_ok();
         HostError::Trap {
@@ -756,6 +776,22 @@ impl Detector for WasmDetector {
             })
         })
     }
+}
+
+/// Why a call trapped, and the trap's message. `denied`: the memory cap
+/// refused a growth during the call.
+pub(crate) fn trap_cause(error: &wasmtime::Error, denied: bool) -> (TrapCause, String) {
+    let cause = match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => TrapCause::OutOfFuel,
+        Some(Trap::Interrupt) => TrapCause::Deadline,
+        _ if denied => TrapCause::MemoryLimit,
+        _ => TrapCause::Other,
+    };
+    let message = match error.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => format!("{error:#}"),
+    };
+    (cause, message)
 }
 
 fn not_exported(name: &'static str) -> HostError {

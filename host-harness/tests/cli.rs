@@ -103,7 +103,13 @@ fn help_names_the_run_command() {
     assert!(help.contains("run"), "{help}");
     let out = rulehost(&["run", "--help"]);
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--module", "--native", "--rule", "[INPUT]..."] {
+    for flag in [
+        "--module",
+        "--native",
+        "--component [<FILE>]",
+        "--rule",
+        "[INPUT]...",
+    ] {
         assert!(help.contains(flag), "run --help lacks {flag}: {help}");
     }
 }

@@ -1,6 +1,6 @@
 //! The README's main command: `rulehost run examples/sample.ndjson` prints the
 //! alerts the sample's own `# expect:` comments name, and no others, on the
-//! wasm module and natively.
+//! wasm module, natively and on the component.
 
 use std::path::Path;
 use std::process::Command;
@@ -52,4 +52,6 @@ fn run(extra: &[&str]) -> Vec<Vec<String>> {
 fn the_sample_raises_exactly_what_its_comments_say() {
     assert_eq!(run(&[]), expected(), "wasm module");
     assert_eq!(run(&["--native"]), expected(), "native");
+    // Without FILE: the component the workspace builds; `--` ends the flag.
+    assert_eq!(run(&["--component", "--"]), expected(), "component");
 }
