@@ -1,12 +1,13 @@
-//! Shared helpers for the end-to-end tests in `tests/tests/`: the module,
-//! built once per test binary with cargo, compiled once, and a fresh
-//! instance (or native engine) per test.
+//! Shared helpers for the end-to-end tests in `tests/tests/`: the module
+//! and the component, each built once per test binary with cargo and
+//! compiled once, and a fresh instance (or native engine) per test.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use host_harness::{
-    build_module, workspace_dir, Detector, HostLimits, NativeDetector, WasmDetector, WasmModule,
+    build_component, build_module, workspace_dir, ComponentDetector, Detector, HostLimits,
+    NativeDetector, WasmComponent, WasmDetector, WasmModule,
 };
 
 /// The workspace root.
@@ -60,6 +61,41 @@ pub fn native() -> NativeDetector {
 /// Both backends, boxed, wasm first, for tests that must hold on each.
 pub fn both() -> Vec<Box<dyn Detector>> {
     vec![Box::new(wasm()), Box::new(native())]
+}
+
+/// Builds the component (`cargo build -p rule-component --target
+/// wasm32-wasip2 --release`) the first time it is asked for, and returns
+/// its path. A failed build fails the test with cargo's reason.
+pub fn component_path() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| match build_component(&workspace()) {
+        Ok(path) => path,
+        Err(e) => panic!("building the rule component failed: {e}"),
+    })
+}
+
+/// The component compiled by wasmtime with the default host limits, once.
+pub fn compiled_component() -> &'static WasmComponent {
+    static COMPONENT: OnceLock<WasmComponent> = OnceLock::new();
+    COMPONENT.get_or_init(|| component_with(HostLimits::default()))
+}
+
+/// The component compiled with other limits (not cached).
+pub fn component_with(limits: HostLimits) -> WasmComponent {
+    WasmComponent::from_file(component_path(), limits)
+        .unwrap_or_else(|e| panic!("loading {}: {e}", component_path().display()))
+}
+
+/// A fresh instance of the component: embedded rule, default limits.
+pub fn component() -> ComponentDetector {
+    compiled_component()
+        .instantiate()
+        .unwrap_or_else(|e| panic!("instantiating the component: {e}"))
+}
+
+/// Every backend, boxed: the module, native, the component.
+pub fn all_backends() -> Vec<Box<dyn Detector>> {
+    vec![Box::new(wasm()), Box::new(native()), Box::new(component())]
 }
 
 /// The alerts a detector holds now, one JSON document per element.

@@ -3,7 +3,7 @@
 //! was: a sequence opened before the bad input still completes after it.
 
 use host_harness::{Detector, HostError};
-use tests::{alert_event_ids, both, drain_lines, file_event, network_event, wasm};
+use tests::{alert_event_ids, all_backends, drain_lines, file_event, network_event, wasm};
 
 const T0: &str = "2024-05-01T10:00:00.000Z";
 const T1: &str = "2024-05-01T10:00:01.000Z";
@@ -100,7 +100,7 @@ fn bad_inputs() -> Vec<Bad> {
 fn each_bad_input_gets_its_code_and_message_and_the_state_survives() {
     for bad in bad_inputs() {
         let mut messages = Vec::new();
-        for mut d in both() {
+        for mut d in all_backends() {
             let backend = d.backend();
             assert_eq!(
                 d.push_event(network_event("n1", "e1", T0).as_bytes())
@@ -155,6 +155,11 @@ fn each_bad_input_gets_its_code_and_message_and_the_state_survives() {
             "{}: wasm and native say the same",
             bad.what
         );
+        assert_eq!(
+            messages[0], messages[2],
+            "{}: the module and the component say the same",
+            bad.what
+        );
     }
 }
 
@@ -186,7 +191,7 @@ fn a_batch_with_bad_lines_takes_the_good_ones() {
     ]
     .join("\n");
     let mut outputs = Vec::new();
-    for mut d in both() {
+    for mut d in all_backends() {
         let backend = d.backend();
         let outcome = d.push_events(batch.as_bytes()).unwrap();
         let lines: Vec<usize> = outcome.refused.iter().map(|r| r.line).collect();
@@ -211,11 +216,15 @@ fn a_batch_with_bad_lines_takes_the_good_ones() {
         outputs.push((outcome, alerts));
     }
     assert_eq!(outputs[0], outputs[1], "wasm and native answer alike");
+    assert_eq!(
+        outputs[0], outputs[2],
+        "the module and the component answer alike"
+    );
 }
 
 #[test]
 fn a_good_batch_returns_the_alerts_pending() {
-    for mut d in both() {
+    for mut d in all_backends() {
         let batch = format!(
             "{}\n{}\n",
             network_event("n1", "e1", T0),
@@ -230,7 +239,7 @@ fn a_good_batch_returns_the_alerts_pending() {
 #[test]
 fn a_batch_lists_at_most_a_hundred_refused_lines() {
     let batch = vec!["{bad"; 150].join("\n");
-    for mut d in both() {
+    for mut d in all_backends() {
         let outcome = d.push_events(batch.as_bytes()).unwrap();
         assert_eq!(outcome.refused.len(), 100, "{}", d.backend());
         assert_eq!(outcome.unlisted, 50, "{}", d.backend());
@@ -240,7 +249,7 @@ fn a_batch_lists_at_most_a_hundred_refused_lines() {
 
 #[test]
 fn a_full_alert_buffer_refuses_the_whole_batch() {
-    for mut d in both() {
+    for mut d in all_backends() {
         let backend = d.backend();
         d.configure(br#"{"limits": {"max_buffered_alerts": 1}}"#)
             .unwrap();

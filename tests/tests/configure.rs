@@ -3,7 +3,7 @@
 //! and the engine in place is kept.
 
 use host_harness::{Detector, HostError};
-use tests::{alert_event_ids, both, drain_lines, file_event, network_event};
+use tests::{alert_event_ids, all_backends, drain_lines, file_event, network_event};
 
 const T0: &str = "2024-05-01T10:00:00.000Z";
 const T1: &str = "2024-05-01T10:00:01.000Z";
@@ -34,7 +34,7 @@ fn a_bad_rule_names_line_and_column_and_the_old_engine_stays() {
     // Line 2, column 20: `==` with nothing after it.
     let eql = "sequence by host.id with maxspan=5s\n  [network where x == ]\n  [file where true]";
     let mut messages = Vec::new();
-    for mut d in both() {
+    for mut d in all_backends() {
         let backend = d.backend();
         assert_eq!(
             d.push_event(network_event("n1", "e1", T0).as_bytes())
@@ -54,6 +54,10 @@ fn a_bad_rule_names_line_and_column_and_the_old_engine_stays() {
         messages.push(message);
     }
     assert_eq!(messages[0], messages[1], "wasm and native say the same");
+    assert_eq!(
+        messages[0], messages[2],
+        "the module and the component say the same"
+    );
 }
 
 #[test]
@@ -74,7 +78,7 @@ fn bad_configuration_documents_are_refused() {
             "rule TOML",
         ),
     ];
-    for mut d in both() {
+    for mut d in all_backends() {
         for (config, says) in cases {
             let message = refused(&mut *d, config);
             assert!(message.starts_with("configure: "), "{message}");
@@ -90,7 +94,7 @@ fn a_rule_from_eql_or_toml_replaces_the_engine_and_its_state() {
     let eql = r#"sequence by host.id, process.entity_id with maxspan=5s
   [network where event.action == "connection_attempted"]
   [file where event.type == "creation"]"#;
-    for mut d in both() {
+    for mut d in all_backends() {
         let backend = d.backend();
         assert_eq!(
             d.push_event(network_event("n1", "e1", T0).as_bytes())
@@ -132,7 +136,7 @@ fn rule_meta_goes_into_the_alert() {
     }});
     let config = serde_json::to_vec(&config).unwrap();
     let mut alerts = Vec::new();
-    for mut d in both() {
+    for mut d in all_backends() {
         d.configure(&config).unwrap();
         d.push_event(network_event("n1", "e1", T0).as_bytes())
             .unwrap();
@@ -144,4 +148,5 @@ fn rule_meta_goes_into_the_alert() {
         alerts.push(a);
     }
     assert_eq!(alerts[0], alerts[1]);
+    assert_eq!(alerts[0], alerts[2]);
 }

@@ -1,9 +1,9 @@
 //! Garbage never traps the module: random bytes and mangled events are
 //! refused with a code (or taken), the instance is never replaced, and
-//! both backends answer alike.
+//! every backend (module, native, component) answers alike.
 
 use host_harness::{Detector, HostError};
-use tests::{file_event, native, network_event, wasm};
+use tests::{component, file_event, native, network_event, wasm};
 
 /// A small, seeded generator (xorshift64*), so failures replay.
 struct Rng(u64);
@@ -65,10 +65,16 @@ fn inputs() -> Vec<Vec<u8>> {
 fn garbage_is_refused_or_taken_never_a_trap() {
     let mut w = wasm();
     let mut n = native();
+    let mut c = component();
     let mut refused = 0;
     for (i, input) in inputs().iter().enumerate() {
         let a = w.push_event(input);
         let b = n.push_event(input);
+        assert_eq!(
+            format!("{:?}", c.push_event(input)),
+            format!("{a:?}"),
+            "input {i}: the component answers as the module"
+        );
         match (&a, &b) {
             (Ok(x), Ok(y)) => assert_eq!(x, y, "input {i}"),
             (
@@ -91,9 +97,15 @@ fn garbage_is_refused_or_taken_never_a_trap() {
         }
     }
     assert_eq!(w.restarts(), 0, "the module never trapped");
+    assert_eq!(c.restarts(), 0, "the component never trapped");
     assert!(refused > 500, "most garbage is refused ({refused})");
     let (a, b) = (w.drain_alerts().unwrap(), n.drain_alerts().unwrap());
     assert_eq!(a, b, "the same alerts");
+    assert_eq!(
+        c.drain_alerts().unwrap(),
+        a,
+        "the same alerts in the component"
+    );
 }
 
 #[test]
@@ -108,6 +120,13 @@ fn a_garbage_batch_is_refused_line_by_line_never_a_trap() {
     let a = w.push_events(&batch).unwrap();
     let b = n.push_events(&batch).unwrap();
     assert_eq!(a, b);
+    let mut c = component();
+    assert_eq!(
+        c.push_events(&batch).unwrap(),
+        a,
+        "the component answers alike"
+    );
+    assert_eq!(c.restarts(), 0, "the component never trapped");
     assert!(a.refused_count() > 500, "{}", a.refused_count());
     assert_eq!(w.restarts(), 0, "the module never trapped");
 }

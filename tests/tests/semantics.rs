@@ -1,7 +1,7 @@
 //! The semantics table of rule-core (tests/fixtures/semantics.json), every
-//! case through the wasm module and natively: the alerts must be byte for
-//! byte the same, hold the expected sequences, and the refused events must
-//! get the expected codes.
+//! case through the wasm module, natively and through the component: the
+//! alerts must be byte for byte the same, hold the expected sequences, and
+//! the refused events must get the expected codes.
 //!
 //! The file's format:
 //! `{"cases": [{"row": "S1", "name": "...", "rule": null | "EQL",
@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use host_harness::{Detector, HostError};
 use serde::Deserialize;
-use tests::{alert_event_ids, fixtures_dir, native, wasm};
+use tests::{alert_event_ids, component, fixtures_dir, native, wasm};
 
 #[derive(Deserialize)]
 struct Table {
@@ -105,7 +105,7 @@ fn run_batch(d: &mut dyn Detector, case: &Case, events: &[String]) -> Result<Run
 }
 
 #[test]
-fn every_semantics_case_runs_alike_in_wasm_and_natively() {
+fn every_semantics_case_runs_alike_in_wasm_natively_and_in_the_component() {
     let path = fixtures_dir().join("semantics.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
@@ -125,14 +125,16 @@ fn every_semantics_case_runs_alike_in_wasm_and_natively() {
         let events: Vec<String> = case.events.iter().map(|e| e.to_string()).collect();
         let w = run(&mut wasm(), case, &events);
         let n = run(&mut native(), case, &events);
-        let (w, n) = match (w, n) {
-            (Ok(w), Ok(n)) => (w, n),
-            (w, n) => {
+        let c = run(&mut component(), case, &events);
+        let (w, n, c) = match (w, n, c) {
+            (Ok(w), Ok(n), Ok(c)) => (w, n, c),
+            (w, n, c) => {
                 let _ = writeln!(
                     failures,
-                    "{label}: wasm {:?}, native {:?}",
+                    "{label}: wasm {:?}, native {:?}, component {:?}",
                     w.err(),
-                    n.err()
+                    n.err(),
+                    c.err()
                 );
                 continue;
             }
@@ -142,6 +144,12 @@ fn every_semantics_case_runs_alike_in_wasm_and_natively() {
                 failures,
                 "{label}: wasm and native alerts differ\n  wasm:   {:?}\n  native: {:?}",
                 w.alerts, n.alerts
+            );
+        }
+        if c != w {
+            let _ = writeln!(
+                failures,
+                "{label}: the component differs from the module\n  component: {c:?}\n  wasm:      {w:?}"
             );
         }
         let sequences: Vec<Vec<String>> = w.alerts.iter().map(|a| alert_event_ids(a)).collect();
@@ -175,27 +183,33 @@ fn every_semantics_case_runs_alike_in_wasm_and_natively() {
                 }
             }
         }
-        // The batch path agrees with event by event.
-        match run_batch(&mut wasm(), case, &events) {
-            Ok(b) => {
-                if b.alerts != w.alerts {
-                    let _ = writeln!(
+        // The batch path agrees with event by event, in the module and the
+        // component.
+        for batch in [
+            run_batch(&mut wasm(), case, &events),
+            run_batch(&mut component(), case, &events),
+        ] {
+            match batch {
+                Ok(b) => {
+                    if b.alerts != w.alerts {
+                        let _ = writeln!(
                         failures,
                         "{label}: push_events gives other alerts than push_event\n  batch:  {:?}\n  single: {:?}",
                         b.alerts, w.alerts
                     );
-                }
-                let lines: Vec<usize> = b.errors.iter().map(|e| e.index).collect();
-                let singles: Vec<usize> = w.errors.iter().map(|e| e.index).collect();
-                if lines != singles {
-                    let _ = writeln!(
+                    }
+                    let lines: Vec<usize> = b.errors.iter().map(|e| e.index).collect();
+                    let singles: Vec<usize> = w.errors.iter().map(|e| e.index).collect();
+                    if lines != singles {
+                        let _ = writeln!(
                         failures,
                         "{label}: push_events refused lines {lines:?}, push_event refused {singles:?}"
                     );
+                    }
                 }
-            }
-            Err(e) => {
-                let _ = writeln!(failures, "{label}: batch: {e}");
+                Err(e) => {
+                    let _ = writeln!(failures, "{label}: batch: {e}");
+                }
             }
         }
         alerts_seen += w.alerts.len();
@@ -206,7 +220,7 @@ fn every_semantics_case_runs_alike_in_wasm_and_natively() {
         table.cases.len()
     );
     eprintln!(
-        "{} cases, {alerts_seen} alerts, wasm == native",
+        "{} cases, {alerts_seen} alerts, wasm == native == component",
         table.cases.len()
     );
 }

@@ -1,10 +1,11 @@
 //! State survives a restart through the ABI: `snapshot` from one instance,
-//! `restore` into a fresh one (either backend), and the alerts are those of
-//! the uninterrupted run. A corrupt snapshot is refused and changes nothing.
+//! `restore` into a fresh one (any backend: module, native, component), and
+//! the alerts are those of the uninterrupted run. A corrupt snapshot is
+//! refused and changes nothing.
 
 use defend_gen::{generate, GenConfig, Profile};
 use host_harness::{Detector, SNAPSHOT_ERROR};
-use tests::{native, wasm};
+use tests::{component, native, wasm};
 
 fn events() -> Vec<String> {
     generate(&GenConfig {
@@ -38,10 +39,13 @@ fn a_snapshot_moves_between_instances_and_backends() {
     );
 
     let half = events.len() / 2;
-    let pairs: [(Box<dyn Detector>, Box<dyn Detector>); 3] = [
+    let pairs: [(Box<dyn Detector>, Box<dyn Detector>); 6] = [
         (Box::new(wasm()), Box::new(wasm())),
         (Box::new(wasm()), Box::new(native())),
         (Box::new(native()), Box::new(wasm())),
+        (Box::new(component()), Box::new(native())),
+        (Box::new(native()), Box::new(component())),
+        (Box::new(wasm()), Box::new(component())),
     ];
     for (mut first, mut second) in pairs {
         let route = format!("{} -> {}", first.backend(), second.backend());
@@ -65,7 +69,11 @@ fn a_snapshot_moves_between_instances_and_backends() {
 
 #[test]
 fn a_corrupt_snapshot_is_refused_and_changes_nothing() {
-    for mut d in [Box::new(wasm()) as Box<dyn Detector>, Box::new(native())] {
+    for mut d in [
+        Box::new(wasm()) as Box<dyn Detector>,
+        Box::new(native()),
+        Box::new(component()),
+    ] {
         let events = events();
         let mut sink = Vec::new();
         feed(&mut *d, &events[..500], &mut sink);

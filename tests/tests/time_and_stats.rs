@@ -2,7 +2,7 @@
 //! in both backends.
 
 use host_harness::Detector;
-use tests::{alert_event_ids, both, drain_lines, file_event, network_event};
+use tests::{alert_event_ids, all_backends, drain_lines, file_event, network_event};
 
 /// The counters, all of them: `state_bytes` too is charged the same on a
 /// 32-bit module as natively, so eviction by it agrees.
@@ -27,7 +27,7 @@ fn without_timestamp(event: &str) -> Vec<u8> {
 #[test]
 fn the_host_time_stands_in_for_a_missing_timestamp() {
     let mut stats = Vec::new();
-    for mut d in both() {
+    for mut d in all_backends() {
         let backend = d.backend();
         let network = without_timestamp(&network_event("n1", "e1", T0));
         let file = without_timestamp(&file_event("f1", "e1", T0));
@@ -41,12 +41,13 @@ fn the_host_time_stands_in_for_a_missing_timestamp() {
         stats.push(portable(&d.stats().unwrap()));
     }
     assert_eq!(stats[0], stats[1], "the same counters");
+    assert_eq!(stats[0], stats[2], "the same counters in the component");
 }
 
 #[test]
 fn a_clock_tick_closes_windows_and_flush_ends_the_stream() {
     let mut stats = Vec::new();
-    for mut d in both() {
+    for mut d in all_backends() {
         let backend = d.backend();
         d.push_event(network_event("n1", "e1", T0).as_bytes())
             .unwrap();
@@ -71,11 +72,12 @@ fn a_clock_tick_closes_windows_and_flush_ends_the_stream() {
         stats.push(portable(&d.stats().unwrap()));
     }
     assert_eq!(stats[0], stats[1], "the same counters");
+    assert_eq!(stats[0], stats[2], "the same counters in the component");
 }
 
 #[test]
 fn a_drained_buffer_is_empty() {
-    for mut d in both() {
+    for mut d in all_backends() {
         assert!(d.drain_alerts().unwrap().is_empty(), "{}", d.backend());
         d.push_event(network_event("n1", "e1", T0).as_bytes())
             .unwrap();
