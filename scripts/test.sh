@@ -21,6 +21,9 @@ for c in rule-wasm rule-fluentbit rule-js; do
   [ -d "$c" ] && wasm_crates+=(-p "$c")
 done
 cargo clippy "${wasm_crates[@]}" --target wasm32-unknown-unknown --quiet -- -D warnings
+if [ -d rule-component ]; then
+  cargo clippy -p rule-component --target wasm32-wasip2 --quiet -- -D warnings
+fi
 
 step "rule-core builds no_std for wasm32-unknown-unknown"
 cargo build -p rule-core --target wasm32-unknown-unknown --quiet
