@@ -609,18 +609,9 @@ fn snapshot_words(e: &WitSnapshotError) -> String {
     }
 }
 
-/// A message cut as the module cuts `last_error`: at most
-/// `MAX_MESSAGE_BYTES` bytes, at a character boundary, then `…`.
+/// A message cut as the module cuts `last_error`.
 fn clipped(mut s: String) -> String {
-    let limit = rule_wasm::MAX_MESSAGE_BYTES;
-    if s.len() > limit {
-        let mut cut = limit;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
-    }
+    rule_wasm::clip_message(&mut s, 0);
     s
 }
 

@@ -220,7 +220,7 @@ pub fn batch_report(report: rule_core::BatchReport) -> BatchReport {
         .take(rule_wasm::MAX_LISTED_LINES)
         .map(|(line, e)| {
             let mut message = e.to_string();
-            clip(&mut message);
+            rule_wasm::clip_message(&mut message, 0);
             RefusedLine {
                 line: count(line),
                 error: push_error(e),
@@ -233,20 +233,6 @@ pub fn batch_report(report: rule_core::BatchReport) -> BatchReport {
         unlisted: count(total - refused.len()),
         refused,
         alerts_pending: count(report.alerts_pending),
-    }
-}
-
-/// Cuts `s` to [`rule_wasm::MAX_MESSAGE_BYTES`] at a character boundary,
-/// ending it with `…` when cut.
-fn clip(s: &mut String) {
-    let limit = rule_wasm::MAX_MESSAGE_BYTES;
-    if s.len() > limit {
-        let mut cut = limit;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
     }
 }
 
@@ -395,7 +381,7 @@ mod tests {
     #[test]
     fn clip_cuts_long_messages_at_a_char_boundary() {
         let mut s = "é".repeat(rule_wasm::MAX_MESSAGE_BYTES);
-        clip(&mut s);
+        rule_wasm::clip_message(&mut s, 0);
         assert!(s.ends_with('…'));
         assert!(s.len() <= rule_wasm::MAX_MESSAGE_BYTES + '…'.len_utf8());
     }

@@ -165,7 +165,7 @@ impl Module {
                     }
                     let start = self.error.len();
                     let _ = write!(self.error, "line {line}: {e}");
-                    clip_from(&mut self.error, start);
+                    clip_message(&mut self.error, start);
                     listed += 1;
                 }
                 let more = report.refused.len() - listed;
@@ -207,7 +207,7 @@ impl Module {
     pub fn set_error(&mut self, message: core::fmt::Arguments<'_>) {
         self.error.clear();
         let _ = self.error.write_fmt(message);
-        clip_from(&mut self.error, 0);
+        clip_message(&mut self.error, 0);
     }
 
     /// `flush`: end of stream. Alerts pending.
@@ -256,8 +256,10 @@ fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// Cuts `s[start..]` to [`MAX_MESSAGE_BYTES`] at a character boundary.
-fn clip_from(s: &mut String, start: usize) {
+/// Cuts `s[start..]` to [`MAX_MESSAGE_BYTES`] at a character boundary,
+/// ending it with `…` when cut: how every face of the engine bounds the
+/// messages it hands out.
+pub fn clip_message(s: &mut String, start: usize) {
     let limit = start + MAX_MESSAGE_BYTES;
     if s.len() > limit {
         let mut cut = limit;
@@ -415,11 +417,11 @@ mod tests {
     fn clip_cuts_at_char_boundary() {
         let mut s = String::from("ab");
         s.push_str(&"é".repeat(MAX_MESSAGE_BYTES));
-        clip_from(&mut s, 2);
+        clip_message(&mut s, 2);
         assert!(s.ends_with('…'));
         assert!(s.len() <= 2 + MAX_MESSAGE_BYTES + '…'.len_utf8());
         let mut short = String::from("short");
-        clip_from(&mut short, 0);
+        clip_message(&mut short, 0);
         assert_eq!(short, "short");
     }
 
