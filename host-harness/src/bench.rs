@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use host_harness::{
-    resolve_module, workspace_dir, CpuLimit, Detector, HostError, HostLimits, WasmDetector,
-    WasmModule,
+    build_component, build_module, workspace_dir, ComponentDetector, CpuLimit, Detector, HostError,
+    HostLimits, WasmComponent, WasmDetector, WasmModule,
 };
 use rule_core::{Engine, Limits, PushError, Rule};
 use serde_json::Value;
@@ -61,8 +61,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     batch_bytes: usize,
 
-    /// The core module (.wasm). Default: the workspace's build, built first
-    /// if missing.
+    /// The core module (.wasm). Default: the workspace's build
+    /// (`cargo build -p rule-wasm --target wasm32-unknown-unknown --release`,
+    /// run first: a no-op when up to date).
     #[arg(long, value_name = "FILE")]
     module: Option<PathBuf>,
 
@@ -70,6 +71,12 @@ pub struct BenchArgs {
     /// `simd128=target/simd/wasm32-unknown-unknown/release/rule_wasm.wasm`.
     #[arg(long = "extra-module", value_name = "LABEL=FILE")]
     extra_modules: Vec<String>,
+
+    /// The component (.wasm). Default: the workspace's build (`cargo build
+    /// -p rule-component --target wasm32-wasip2 --release`, run first); its
+    /// rows say "not built" when that fails.
+    #[arg(long, value_name = "FILE")]
+    component: Option<PathBuf>,
 
     /// Only these rows (comma-separated keys, as in the table's first
     /// column; a key ending in `*` is a prefix).
@@ -308,6 +315,22 @@ fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// Gives the memory the previous run freed back to the system, so that
+/// the next RSS figures are its own (glibc keeps freed memory otherwise).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim takes any pad and only returns
+        // free memory to the system.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 // ---------------------------------------------------------------- rows
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -389,6 +412,7 @@ fn measure_in_process(
     runs: usize,
     mut once: impl FnMut() -> Result<Run, String>,
 ) -> Result<Measured, String> {
+    release_freed_memory();
     let reset = reset_peak_rss();
     let base = status_bytes("VmRSS");
     let warm_up = once()?;
@@ -453,6 +477,7 @@ fn native_once(
     let mut engine = Engine::new(Rule::embedded(), limits.clone()).map_err(|e| e.to_string())?;
     let mut run = Run::default();
     if let Some(fill) = fill {
+        release_freed_memory();
         let rss = status_bytes("VmRSS");
         fill.for_each_batch(batch_bytes, |b| {
             engine.push_ndjson(b).map(drop).map_err(|e| e.to_string())
@@ -523,6 +548,12 @@ impl BenchDetector for WasmDetector {
     }
 }
 
+impl BenchDetector for ComponentDetector {
+    fn memory_bytes(&self) -> Option<u64> {
+        Some(ComponentDetector::memory_bytes(self) as u64)
+    }
+}
+
 type MakeDetector<'a> = Box<dyn Fn() -> Result<Box<dyn BenchDetector>, String> + 'a>;
 
 fn stats_of(d: &mut dyn BenchDetector) -> Result<(u64, u64, u64), String> {
@@ -547,6 +578,7 @@ fn detector_once(
     }
     let mut run = Run::default();
     if let Some(fill) = fill {
+        release_freed_memory();
         let rss = status_bytes("VmRSS");
         let mem = d.memory_bytes();
         fill.for_each_batch(batch_bytes, |b| d.push_events(b).map(drop).map_err(err))?;
@@ -862,7 +894,40 @@ fn note(message: &str) {
 /// description, module).
 struct Plan<'a> {
     args: &'a BenchArgs,
-    modules: Vec<(String, String, Result<WasmModule, String>)>,
+    /// Key, description, how to get the file, CPU bound.
+    modules: Vec<(String, String, std::rc::Rc<Artifact>, CpuLimit)>,
+    component: Artifact,
+}
+
+/// A module or component file: given, or built by cargo on first use (a
+/// no-op when it is up to date, so the rows time the sources as they are).
+struct Artifact {
+    given: Option<PathBuf>,
+    build: fn(&Path) -> Result<PathBuf, HostError>,
+    path: std::cell::OnceCell<Result<PathBuf, String>>,
+}
+
+impl Artifact {
+    fn new(given: Option<PathBuf>, build: fn(&Path) -> Result<PathBuf, HostError>) -> Artifact {
+        Artifact {
+            given,
+            build,
+            path: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn path(&self) -> Result<&Path, String> {
+        self.path
+            .get_or_init(|| match &self.given {
+                Some(p) => Ok(p.clone()),
+                None => {
+                    note("building it (cargo)");
+                    (self.build)(&workspace_dir()).map_err(|e| e.to_string())
+                }
+            })
+            .as_deref()
+            .map_err(Clone::clone)
+    }
 }
 
 fn load_module(path: &Path, cpu: CpuLimit) -> Result<WasmModule, String> {
@@ -938,7 +1003,7 @@ fn run_rows(
         });
     }
 
-    for (key, what, module) in &plan.modules {
+    for (key, what, artifact, cpu) in &plan.modules {
         for mode in [Mode::Event, Mode::Batch] {
             let (key, what) = match mode {
                 Mode::Event => (key.clone(), format!("{what}, push_event per event")),
@@ -947,32 +1012,64 @@ fn run_rows(
                     format!("{what}, push_events per 1 MiB batch"),
                 ),
             };
-            add(&key, &what, mode, &mut || match module {
-                Ok(m) => {
-                    let make: MakeDetector<'_> = Box::new(|| {
-                        m.instantiate()
-                            .map(|d| Box::new(d) as Box<dyn BenchDetector>)
-                            .map_err(|e| e.to_string())
-                    });
-                    done(measure_in_process(runs, || {
-                        detector_once(&make, config.as_deref(), input, fill, mode, bb)
-                    }))
-                }
-                Err(e) => Outcome::Failed(format!("module: {e}")),
-            });
+            add(
+                &key,
+                &what,
+                mode,
+                &mut || match artifact.path().and_then(|p| load_module(p, *cpu)) {
+                    Ok(m) => {
+                        let make: MakeDetector<'_> = Box::new(|| {
+                            m.instantiate()
+                                .map(|d| Box::new(d) as Box<dyn BenchDetector>)
+                                .map_err(|e| e.to_string())
+                        });
+                        done(measure_in_process(runs, || {
+                            detector_once(&make, config.as_deref(), input, fill, mode, bb)
+                        }))
+                    }
+                    Err(e) => Outcome::Failed(format!("module: {e}")),
+                },
+            );
         }
     }
 
     for mode in [Mode::Event, Mode::Batch] {
         let (key, what) = match mode {
-            Mode::Event => ("component", "component model build, wasmtime, per event"),
+            Mode::Event => (
+                "component",
+                "component (WIT rule:detector), wasmtime, fuel, push-event per event",
+            ),
             Mode::Batch => (
                 "component-batch",
-                "component model build, wasmtime, batched",
+                "component (WIT rule:detector), wasmtime, fuel, push-events per 1 MiB batch",
             ),
         };
-        add(key, what, mode, &mut || {
-            Outcome::Absent("not built (no component backend in host-harness yet)".into())
+        let component = || {
+            let path = plan
+                .component
+                .path()
+                .map_err(|e| Outcome::Absent(format!("not built ({e})")))?;
+            WasmComponent::from_file(
+                path,
+                HostLimits {
+                    max_memory_bytes: BENCH_MEMORY_BYTES,
+                    ..HostLimits::default()
+                },
+            )
+            .map_err(|e| Outcome::Failed(format!("{}: {e}", path.display())))
+        };
+        add(key, what, mode, &mut || match component() {
+            Ok(c) => {
+                let make: MakeDetector<'_> = Box::new(|| {
+                    c.instantiate()
+                        .map(|d| Box::new(d) as Box<dyn BenchDetector>)
+                        .map_err(|e| e.to_string())
+                });
+                done(measure_in_process(runs, || {
+                    detector_once(&make, config.as_deref(), input, fill, mode, bb)
+                }))
+            }
+            Err(why) => why,
         });
     }
 
@@ -1288,22 +1385,25 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
     let python_must_agree = args.file.is_none() && args.profile == ProfileArg::Reference;
     let mut input = Input::new(data, args.batch_bytes, path, label);
 
-    let module_path =
-        resolve_module(args.module.as_deref(), &workspace_dir()).map_err(|e| e.to_string());
-    let load = |cpu: CpuLimit| match &module_path {
-        Ok(p) => load_module(p, cpu),
-        Err(e) => Err(e.clone()),
-    };
+    let core = std::rc::Rc::new(Artifact::new(args.module.clone(), build_module));
     let mut modules = vec![
         (
             "wasm".to_string(),
             "core module, wasmtime, fuel".to_string(),
-            load(HostLimits::default().cpu),
+            core.clone(),
+            HostLimits::default().cpu,
         ),
         (
             "wasm-epoch".to_string(),
             "core module, wasmtime, epoch deadline".to_string(),
-            load(EPOCH),
+            core.clone(),
+            EPOCH,
+        ),
+        (
+            "wasm-unbounded".to_string(),
+            "core module, wasmtime, no CPU bound (to see what the bound costs)".to_string(),
+            core.clone(),
+            CpuLimit::Unbounded,
         ),
     ];
     for spec in &args.extra_modules {
@@ -1313,10 +1413,15 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
         modules.push((
             format!("wasm-{label}"),
             format!("core module built {label}, wasmtime, fuel"),
-            load_module(Path::new(path), HostLimits::default().cpu),
+            std::rc::Rc::new(Artifact::new(Some(path.into()), build_module)),
+            HostLimits::default().cpu,
         ));
     }
-    let plan = Plan { args, modules };
+    let plan = Plan {
+        args,
+        modules,
+        component: Artifact::new(args.component.clone(), build_component),
+    };
 
     let mut out = String::new();
     let load_before = load_average();

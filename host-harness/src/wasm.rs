@@ -28,6 +28,11 @@ pub enum CpuLimit {
     /// Wall clock: each call traps once `deadline` has passed (epoch
     /// interruption, checked every `tick`).
     Deadline { deadline: Duration, tick: Duration },
+    /// No CPU bound: a call that never returns hangs the host. Only for
+    /// measuring what the bound costs (`rulehost bench`: fuel and epoch
+    /// checks on every loop back-edge make the engine ~45% slower), or for
+    /// a host that bounds the whole thread some other way.
+    Unbounded,
 }
 
 /// Bounds on what the module may take from the host.
@@ -277,6 +282,7 @@ pub(crate) fn sandbox_engine(cpu: &CpuLimit) -> Result<Engine, HostError> {
         CpuLimit::Deadline { .. } => {
             config.epoch_interruption(true);
         }
+        CpuLimit::Unbounded => {}
     }
     Engine::new(&config).map_err(|e| HostError::Compile(format!("{e:#}")))
 }
@@ -288,7 +294,7 @@ pub(crate) fn ticker(engine: &Engine, cpu: &CpuLimit) -> Result<Option<Arc<Ticke
             Ticker::start(engine.clone(), tick)
                 .map_err(|e| HostError::Instantiate(format!("epoch thread: {e}")))?,
         ))),
-        CpuLimit::Fuel { .. } => Ok(None),
+        CpuLimit::Fuel { .. } | CpuLimit::Unbounded => Ok(None),
     }
 }
 
@@ -542,6 +548,7 @@ pub(crate) fn arm(store: &mut Store<Limiter>, cpu: &CpuLimit, input_len: usize) 
             store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
             store.epoch_deadline_trap();
         }
+        CpuLimit::Unbounded => {}
     }
 }
 

@@ -31,6 +31,8 @@ const IN_PROCESS: &[&str] = &[
     "wasm-batch",
     "wasm-epoch",
     "wasm-epoch-batch",
+    "wasm-unbounded",
+    "wasm-unbounded-batch",
 ];
 const OPTIONAL: &[&str] = &["component", "component-batch", "js", "js-batch", "python"];
 
