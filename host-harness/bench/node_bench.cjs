@@ -5,11 +5,12 @@
 //
 // SPEC: { pkg, file, mode: "event" | "batch", batchBytes, runs, pending,
 //         fillPre, fillPost, fillIdWidth, options }
-// One warm-up run, then `runs` measured runs, each on a fresh RuleEngine:
-// with `pending` > 0, first `pending` stage-1 events (fillPre + id + fillPost,
-// distinct ids) are pushed untimed, then the file is timed. Writes one JSON
-// object to stdout: seconds per measured run, the alerts of each run (event
-// ids), peak RSS, the wasm linear memory, and state figures.
+// One warm-up run, then `runs` measured runs, each on a fresh RuleEngine;
+// with `pending` > 0, the same again on a filled state (first `pending`
+// stage-1 events, fillPre + id + fillPost with distinct ids, pushed
+// untimed), the two kinds of run interleaved. Writes one JSON object to
+// stdout: per state, seconds per measured run, the alerts (event ids) and
+// state figures; the peak RSS and the wasm linear memory.
 'use strict';
 
 const fs = require('fs');
@@ -67,18 +68,20 @@ function fill(engine) {
   flush();
 }
 
-function once() {
+function once(withFill) {
   const engine = new RuleEngine(undefined, spec.options || undefined);
   const out = { alerts: [] };
   try {
-    const memBefore = memoryBytes();
-    fill(engine);
-    const afterFill = engine.stats();
-    out.fill = {
-      pending: afterFill.pendingSequences,
-      stateBytes: afterFill.stateBytes,
-      memoryDelta: memoryBytes() - memBefore,
-    };
+    if (withFill) {
+      const memBefore = memoryBytes();
+      fill(engine);
+      const afterFill = engine.stats();
+      out.fill = {
+        pending: afterFill.pendingSequences,
+        stateBytes: afterFill.stateBytes,
+        memoryDelta: memoryBytes() - memBefore,
+      };
+    }
     const drained = [];
     const t0 = process.hrtime.bigint();
     if (spec.mode === 'batch') {
@@ -107,23 +110,40 @@ function once() {
   return out;
 }
 
-const warmUp = once();
-const runs = [];
-for (let i = 0; i < spec.runs; i++) runs.push(once());
-const last = runs[runs.length - 1];
-// The instance's memory grows once and is reused by later engines: the
-// fill's growth is the largest seen, the warm-up's included.
-last.fill.memoryDelta = Math.max(warmUp.fill.memoryDelta, ...runs.map((r) => r.fill.memoryDelta));
+function summary(warmUp, runs) {
+  const last = runs[runs.length - 1];
+  if (last.fill) {
+    // The instance's memory grows once and is reused by later engines: the
+    // fill's growth is the largest seen, the warm-up's included.
+    last.fill.memoryDelta = Math.max(warmUp.fill.memoryDelta, ...runs.map((r) => r.fill.memoryDelta));
+  }
+  return {
+    secs: runs.map((r) => r.secs),
+    consistent: runs.every((r) => JSON.stringify(r.alerts) === JSON.stringify(last.alerts)),
+    alerts: last.alerts,
+    fill: last.fill || null,
+    end: last.end,
+  };
+}
+
+// Warm-up, then the measured runs; with a fill, empty and filled runs
+// alternate so that a slow spell of the machine hits both alike.
+const withFill = spec.pending > 0;
+const warmEmpty = once(false);
+const warmFull = withFill ? once(true) : null;
+const empty = [];
+const full = [];
+for (let i = 0; i < spec.runs; i++) {
+  empty.push(once(false));
+  if (withFill) full.push(once(true));
+}
 process.stdout.write(
   JSON.stringify({
     node: process.version,
     events: lines.length,
-    secs: runs.map((r) => r.secs),
-    consistent: runs.every((r) => JSON.stringify(r.alerts) === JSON.stringify(last.alerts)),
-    alerts: last.alerts,
     maxRssKiB: process.resourceUsage().maxRSS,
     wasmMemoryBytes: memoryBytes(),
-    fill: last.fill,
-    end: last.end,
+    empty: summary(warmEmpty, empty),
+    pending: withFill ? summary(warmFull, full) : null,
   }) + '\n',
 );

@@ -361,6 +361,9 @@ struct Run {
     end: Option<(u64, u64)>,
     /// Linear memory after the run (wasm rows).
     memory: Option<u64>,
+    /// The process's peak RSS during the run, and its RSS before it.
+    peak_rss: Option<u64>,
+    rss_base: Option<u64>,
 }
 
 struct Measured {
@@ -404,44 +407,81 @@ struct Row {
     key: String,
     what: String,
     mode: Mode,
+    /// On the empty state.
     outcome: Outcome,
+    /// With the pending sequences (`--pending`).
+    pending: Option<Outcome>,
 }
 
-/// Runs `once` for a warm-up and `runs` more; peak RSS over all of them.
-fn measure_in_process(
-    runs: usize,
-    mut once: impl FnMut() -> Result<Run, String>,
-) -> Result<Measured, String> {
+impl Measured {
+    /// The measured runs, with the memory figures of the warm-up too.
+    fn from_runs(warm_up: Run, mut runs: Vec<Run>) -> Measured {
+        let all = || std::iter::once(&warm_up).chain(runs.iter());
+        let peak_rss = all().filter_map(|r| r.peak_rss).max();
+        let rss_growth = all()
+            .filter_map(|r| r.peak_rss.zip(r.rss_base))
+            .map(|(p, b)| p.saturating_sub(b))
+            .max();
+        let memory = all().filter_map(|r| r.memory).max();
+        // Memory a run freed may stay with the process and serve the next
+        // run: a fill's growth is the largest seen.
+        let grew = |f: fn(&FillInfo) -> Option<i64>| {
+            all().filter_map(|r| r.fill.as_ref().and_then(f)).max()
+        };
+        let (rss, mem) = (grew(|f| f.rss_delta), grew(|f| f.memory_delta));
+        let consistent = runs.windows(2).all(|w| w[0].alerts == w[1].alerts);
+        if let Some(fill) = runs.last_mut().and_then(|r| r.fill.as_mut()) {
+            fill.rss_delta = rss;
+            fill.memory_delta = mem;
+        }
+        Measured {
+            runs,
+            peak_rss,
+            rss_growth,
+            memory,
+            consistent,
+        }
+    }
+}
+
+/// One run, with its peak RSS (VmHWM reset before it).
+fn with_rss(once: &mut impl FnMut(bool) -> Result<Run, String>, fill: bool) -> Result<Run, String> {
     release_freed_memory();
     let reset = reset_peak_rss();
     let base = status_bytes("VmRSS");
-    let warm_up = once()?;
-    let mut measured = Vec::new();
-    for _ in 0..runs.max(1) {
-        measured.push(once()?);
+    let mut run = once(fill)?;
+    if reset {
+        run.peak_rss = status_bytes("VmHWM");
+        run.rss_base = base;
     }
-    // Memory a run freed may stay with the process and serve the next run:
-    // the fill's growth is the largest seen, the warm-up's included.
-    let grew = |f: fn(&FillInfo) -> Option<i64>| {
-        std::iter::once(&warm_up)
-            .chain(&measured)
-            .filter_map(|r| r.fill.as_ref().and_then(f))
-            .max()
+    Ok(run)
+}
+
+/// A warm-up run, then `runs` measured runs, on the empty state and, with
+/// `with_fill`, on the filled state too: the two interleaved, so that a
+/// slow spell of the machine hits both alike.
+fn measure_in_process(
+    runs: usize,
+    with_fill: bool,
+    mut once: impl FnMut(bool) -> Result<Run, String>,
+) -> Result<(Measured, Option<Measured>), String> {
+    let warm_empty = with_rss(&mut once, false)?;
+    let warm_full = if with_fill {
+        Some(with_rss(&mut once, true)?)
+    } else {
+        None
     };
-    let (rss, memory) = (grew(|f| f.rss_delta), grew(|f| f.memory_delta));
-    if let Some(fill) = measured.last_mut().and_then(|r| r.fill.as_mut()) {
-        fill.rss_delta = rss;
-        fill.memory_delta = memory;
+    let (mut empty, mut full) = (Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        empty.push(with_rss(&mut once, false)?);
+        if with_fill {
+            full.push(with_rss(&mut once, true)?);
+        }
     }
-    let peak = if reset { status_bytes("VmHWM") } else { None };
-    let consistent = measured.windows(2).all(|w| w[0].alerts == w[1].alerts);
-    Ok(Measured {
-        peak_rss: peak,
-        rss_growth: peak.zip(base).map(|(p, b)| p.saturating_sub(b)),
-        memory: measured.iter().filter_map(|r| r.memory).max(),
-        runs: measured,
-        consistent,
-    })
+    Ok((
+        Measured::from_runs(warm_empty, empty),
+        warm_full.map(|w| Measured::from_runs(w, full)),
+    ))
 }
 
 /// The `event.id`s of an alert's events, as a compact JSON array.
@@ -643,10 +683,19 @@ fn node_row(
     mode: Mode,
     args: &BenchArgs,
     tmp: &Path,
-) -> Outcome {
+) -> (Outcome, Option<Outcome>) {
+    let both = |o: Outcome| {
+        let again = match &o {
+            Outcome::Absent(w) => Outcome::Absent(w.clone()),
+            _ => Outcome::Failed("node failed".into()),
+        };
+        (o, fill.map(|_| again))
+    };
     let pkg = workspace_dir().join("rule-js/pkg/node");
     if !pkg.join("rule_js.js").is_file() {
-        return Outcome::Absent("not built (scripts/build-js.sh builds rule-js/pkg/node)".into());
+        return both(Outcome::Absent(
+            "not built (scripts/build-js.sh builds rule-js/pkg/node)".into(),
+        ));
     }
     let script = workspace_dir().join("host-harness/bench/node_bench.cjs");
     let spec = serde_json::json!({
@@ -663,7 +712,7 @@ fn node_row(
     });
     let spec_path = tmp.join("node-spec.json");
     if let Err(e) = std::fs::write(&spec_path, spec.to_string()) {
-        return Outcome::Failed(format!("{}: {e}", spec_path.display()));
+        return both(Outcome::Failed(format!("{}: {e}", spec_path.display())));
     }
     let output = match Command::new("node")
         .arg("--max-old-space-size=8192")
@@ -673,21 +722,31 @@ fn node_row(
         .output()
     {
         Ok(o) => o,
-        Err(e) => return Outcome::Absent(format!("no `node` to run it: {e}")),
+        Err(e) => return both(Outcome::Absent(format!("no `node` to run it: {e}"))),
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-        return Outcome::Failed(format!(
+        return both(Outcome::Failed(format!(
             "node {}: {}",
             output.status,
             last.unwrap_or("no message")
-        ));
+        )));
     }
     let v: Value = match serde_json::from_slice(&output.stdout) {
         Ok(v) => v,
-        Err(e) => return Outcome::Failed(format!("node's report: {e}")),
+        Err(e) => return both(Outcome::Failed(format!("node's report: {e}"))),
     };
+    let peak = v["maxRssKiB"].as_u64().map(|k| k * 1024);
+    let memory = v["wasmMemoryBytes"].as_u64();
+    (
+        node_outcome(&v["empty"], false, peak, memory),
+        fill.map(|_| node_outcome(&v["pending"], true, peak, memory)),
+    )
+}
+
+/// One state's part of node_bench.cjs's report.
+fn node_outcome(v: &Value, filled: bool, peak: Option<u64>, memory: Option<u64>) -> Outcome {
     let alerts: Vec<String> = v["alerts"]
         .as_array()
         .map(|a| {
@@ -697,15 +756,12 @@ fn node_row(
                 .collect()
         })
         .unwrap_or_default();
-    let fill_info = v["fill"]
-        .as_object()
-        .filter(|_| fill.is_some())
-        .map(|f| FillInfo {
-            pending: f["pending"].as_u64().unwrap_or(0),
-            state_bytes: f["stateBytes"].as_u64().unwrap_or(0),
-            rss_delta: None,
-            memory_delta: f["memoryDelta"].as_i64(),
-        });
+    let fill_info = v["fill"].as_object().filter(|_| filled).map(|f| FillInfo {
+        pending: f["pending"].as_u64().unwrap_or(0),
+        state_bytes: f["stateBytes"].as_u64().unwrap_or(0),
+        rss_delta: None,
+        memory_delta: f["memoryDelta"].as_i64(),
+    });
     let end = v["end"]["pending"]
         .as_u64()
         .map(|p| (p, v["end"]["evictions"].as_u64().unwrap_or(0)));
@@ -719,7 +775,7 @@ fn node_row(
                     alerts: alerts.clone(),
                     fill: fill_info.clone(),
                     end,
-                    memory: v["wasmMemoryBytes"].as_u64(),
+                    memory,
                     ..Run::default()
                 })
                 .collect()
@@ -730,9 +786,9 @@ fn node_row(
     }
     Outcome::Done(Measured {
         runs,
-        peak_rss: v["maxRssKiB"].as_u64().map(|k| k * 1024),
+        peak_rss: peak,
         rss_growth: None,
-        memory: v["wasmMemoryBytes"].as_u64(),
+        memory,
         consistent: v["consistent"].as_bool().unwrap_or(false),
     })
 }
@@ -953,7 +1009,6 @@ fn run_rows(
     input: &Input,
     fill: Option<&Fill>,
     limits: &Limits,
-    with_python: bool,
     tmp: &Path,
 ) -> Vec<Row> {
     let args = plan.args;
@@ -963,26 +1018,42 @@ fn run_rows(
         serde_json::to_vec(&serde_json::json!({ "limits": limits })).expect("limits serialise")
     });
     let mut rows = Vec::new();
-    let mut add = |key: &str, what: &str, mode: Mode, f: &mut dyn FnMut() -> Outcome| {
+    type Both = (Outcome, Option<Outcome>);
+    let mut add = |key: &str, what: &str, mode: Mode, f: &mut dyn FnMut() -> Both| {
         if !selected(&args.only, key) {
             return;
         }
         note(&format!("{key}: {what}"));
-        let outcome = f();
-        if let Outcome::Failed(e) = &outcome {
-            note(&format!("{key}: failed: {e}"));
+        let (outcome, pending) = f();
+        for o in std::iter::once(&outcome).chain(pending.as_ref()) {
+            if let Outcome::Failed(e) = o {
+                note(&format!("{key}: failed: {e}"));
+            }
         }
         rows.push(Row {
             key: key.into(),
             what: what.into(),
             mode,
             outcome,
+            pending,
         });
     };
-    let done = |r: Result<Measured, String>| match r {
-        Ok(m) => Outcome::Done(m),
-        Err(e) => Outcome::Failed(e),
+    // A row that did not run, in both tables.
+    let neither = |o: Outcome| -> Both {
+        let again = match &o {
+            Outcome::Absent(w) => Outcome::Absent(w.clone()),
+            Outcome::Failed(w) => Outcome::Failed(w.clone()),
+            Outcome::Done(_) => Outcome::Failed("measured once only".into()),
+        };
+        (o, fill.map(|_| again))
     };
+    let done = |r: Result<(Measured, Option<Measured>), String>| -> Both {
+        match r {
+            Ok((e, f)) => (Outcome::Done(e), f.map(Outcome::Done)),
+            Err(e) => neither(Outcome::Failed(e)),
+        }
+    };
+    let filled = |f: bool| fill.filter(|_| f);
 
     for (key, mode, what) in [
         (
@@ -997,8 +1068,8 @@ fn run_rows(
         ),
     ] {
         add(key, what, mode, &mut || {
-            done(measure_in_process(runs, || {
-                native_once(input, fill, limits, mode, bb)
+            done(measure_in_process(runs, fill.is_some(), |f| {
+                native_once(input, filled(f), limits, mode, bb)
             }))
         });
     }
@@ -1023,11 +1094,11 @@ fn run_rows(
                                 .map(|d| Box::new(d) as Box<dyn BenchDetector>)
                                 .map_err(|e| e.to_string())
                         });
-                        done(measure_in_process(runs, || {
-                            detector_once(&make, config.as_deref(), input, fill, mode, bb)
+                        done(measure_in_process(runs, fill.is_some(), |f| {
+                            detector_once(&make, config.as_deref(), input, filled(f), mode, bb)
                         }))
                     }
-                    Err(e) => Outcome::Failed(format!("module: {e}")),
+                    Err(e) => neither(Outcome::Failed(format!("module: {e}"))),
                 },
             );
         }
@@ -1065,11 +1136,11 @@ fn run_rows(
                         .map(|d| Box::new(d) as Box<dyn BenchDetector>)
                         .map_err(|e| e.to_string())
                 });
-                done(measure_in_process(runs, || {
-                    detector_once(&make, config.as_deref(), input, fill, mode, bb)
+                done(measure_in_process(runs, fill.is_some(), |f| {
+                    detector_once(&make, config.as_deref(), input, filled(f), mode, bb)
                 }))
             }
-            Err(why) => why,
+            Err(why) => neither(why),
         });
     }
 
@@ -1101,23 +1172,24 @@ fn run_rows(
         "Python eql 1.0.1 (tests/reference, --naive-maxspan)",
         Mode::Event,
         &mut || {
-            if with_python {
-                python_row(input, runs)
-            } else {
-                Outcome::Absent(
-                    "not run: eql's own maxspan loop walks every pending sequence on every \
-                     network and file event (pending × events steps)"
-                        .into(),
-                )
-            }
+            (
+                python_row(input, runs),
+                fill.map(|_| {
+                    Outcome::Absent(
+                        "not run: eql's own maxspan loop walks every pending sequence on every \
+                         network and file event (pending × events steps)"
+                            .into(),
+                    )
+                }),
+            )
         },
     );
     rows
 }
 
 /// How a row's alerts compare with the first row's.
-fn agreement(row: &Row, reference: &[String]) -> (bool, String) {
-    let Outcome::Done(m) = &row.outcome else {
+fn agreement(outcome: &Outcome, reference: &[String]) -> (bool, String) {
+    let Outcome::Done(m) = outcome else {
         return (true, String::new());
     };
     let alerts = m.alerts();
@@ -1151,18 +1223,27 @@ fn opt(v: Option<String>) -> String {
 }
 
 /// The table; returns whether every row that must agree did.
-fn table(
+fn pick_outcome(r: &Row, pending: bool) -> Option<&Outcome> {
+    if pending {
+        r.pending.as_ref()
+    } else {
+        Some(&r.outcome)
+    }
+}
+
+fn table<'a>(
     out: &mut String,
-    rows: &[Row],
+    rows: &'a [Row],
     input: &Input,
     python_must_agree: bool,
-    empty: Option<&[Row]>,
+    pending: bool,
     notes: &mut Vec<String>,
 ) -> bool {
+    let pick = |r: &'a Row| -> Option<&'a Outcome> { pick_outcome(r, pending) };
     let reference: Vec<String> = rows
         .iter()
-        .find_map(|r| match &r.outcome {
-            Outcome::Done(m) if r.key != "python" => Some(m.alerts().to_vec()),
+        .find_map(|r| match pick(r) {
+            Some(Outcome::Done(m)) if r.key != "python" => Some(m.alerts().to_vec()),
             _ => None,
         })
         .unwrap_or_default();
@@ -1173,12 +1254,11 @@ fn table(
         } else {
             "native"
         };
-        rows.iter().find_map(|r| match &r.outcome {
-            Outcome::Done(m) if r.key == key => Some(ns(m)),
+        rows.iter().find_map(|r| match pick(r) {
+            Some(Outcome::Done(m)) if r.key == key => Some(ns(m)),
             _ => None,
         })
     };
-    let pending = empty.is_some();
     if pending {
         let _ = writeln!(
             out,
@@ -1194,7 +1274,10 @@ fn table(
     }
     let mut ok = true;
     for row in rows {
-        let m = match &row.outcome {
+        let Some(outcome) = pick(row) else {
+            continue;
+        };
+        let m = match outcome {
             Outcome::Done(m) => m,
             Outcome::Absent(why) => {
                 let _ = writeln!(out, "| {} | {why} |", row.key);
@@ -1212,7 +1295,7 @@ fn table(
         let times = base(row.mode)
             .or_else(|| base(Mode::Event))
             .map(|b| format!("{:.2}", per_event / b));
-        let (agrees, alerts) = agreement(row, &reference);
+        let (agrees, alerts) = agreement(outcome, &reference);
         let alerts = if row.key == "python" && !agrees && !python_must_agree {
             notes.push(format!(
                 "python: {alerts} against the other rows: this file is outside the domain where \
@@ -1237,15 +1320,11 @@ fn table(
             median_ns,
             opt(times)
         );
-        if let Some(empty) = empty {
-            let empty_rate =
-                empty
-                    .iter()
-                    .find(|e| e.key == row.key)
-                    .and_then(|e| match &e.outcome {
-                        Outcome::Done(em) => Some(input.events() as f64 / em.best()),
-                        _ => None,
-                    });
+        if pending {
+            let empty_rate = match &row.outcome {
+                Outcome::Done(em) => Some(input.events() as f64 / em.best()),
+                _ => None,
+            };
             let last = m.last();
             let fill = last.fill.as_ref();
             let per = |v: Option<i64>| {
@@ -1282,7 +1361,7 @@ fn table(
             );
         }
     }
-    if empty.is_none() {
+    if !pending {
         let _ = writeln!(out, "\nRows:");
         for row in rows {
             let _ = writeln!(out, "- {}: {}", row.key, row.what);
@@ -1292,7 +1371,7 @@ fn table(
 }
 
 /// The goals of issue 7, as far as this run measured them.
-fn goals(out: &mut String, rows: &[Row], empty: Option<&[Row]>, input: &Input) {
+fn goals(out: &mut String, rows: &[Row], pending: bool, input: &Input) {
     let best = |key: &str| {
         rows.iter().find_map(|r| match &r.outcome {
             Outcome::Done(m) if r.key == key => Some(m.best()),
@@ -1301,15 +1380,16 @@ fn goals(out: &mut String, rows: &[Row], empty: Option<&[Row]>, input: &Input) {
     };
     let mbps = |s: f64| input.bytes() as f64 / s / 1e6;
     let _ = writeln!(out, "\nGoals (best runs):");
-    if let Some(empty) = empty {
-        let empty_best = |key: &str| {
-            empty.iter().find_map(|r| match &r.outcome {
-                Outcome::Done(m) if r.key == key => Some(m.best()),
+    if pending {
+        let pending_best = |key: &str| {
+            rows.iter().find_map(|r| match &r.pending {
+                Some(Outcome::Done(m)) if r.key == key => Some(m.best()),
                 _ => None,
             })
         };
-        for key in ["native", "native-batch", "wasm", "wasm-batch", "js-batch"] {
-            if let (Some(p), Some(e)) = (best(key), empty_best(key)) {
+        for row in rows {
+            let key = row.key.as_str();
+            if let (Some(p), Some(e)) = (pending_best(key), best(key)) {
                 let _ = writeln!(
                     out,
                     "- {key}: with the pending state, {:.0}% of the empty-state rate (goal >= 80%)",
@@ -1480,41 +1560,42 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
              max_pending_sequences {}, max_state_bytes {}",
             fill.count, fill.event_bytes, limits.max_pending_sequences, limits.max_state_bytes
         );
-        note("empty state");
-        let empty = run_rows(&plan, &input, None, &limits, true, &tmp.0);
-        note(&format!("{} pending", fill.count));
-        let full = run_rows(&plan, &input, Some(fill), &limits, false, &tmp.0);
+        let rows = run_rows(&plan, &input, Some(fill), &limits, &tmp.0);
+        let _ = writeln!(
+            out,
+            "empty and filled runs alternate (warm-up of each, then empty, filled, empty, ...)"
+        );
         let _ = writeln!(out, "\nEmpty state (the same file, the same limits):\n");
         let ok_empty = table(
             &mut out,
-            &empty,
+            &rows,
             &input,
             python_must_agree,
-            None,
+            false,
             &mut notes,
         );
         let _ = writeln!(out, "\nWith {} pending sequences:\n", fill.count);
-        let ok_full = table(
-            &mut out,
-            &full,
-            &input,
-            python_must_agree,
-            Some(&empty),
-            &mut notes,
-        );
+        let ok_full = table(&mut out, &rows, &input, python_must_agree, true, &mut notes);
         let _ = writeln!(
             out,
             "\nstate B/pending: stats().state_bytes / pending after the fill; memory B/pending: \
              growth of the wasm linear memory (wasm, js rows) or of the RSS (native rows) over \
              the fill, per pending sequence"
         );
-        goals(&mut out, &full, Some(&empty), &input);
+        goals(&mut out, &rows, true, &input);
         ok = ok_empty && ok_full;
     } else {
         limits = Limits::default();
-        let rows = run_rows(&plan, &input, None, &limits, true, &tmp.0);
+        let rows = run_rows(&plan, &input, None, &limits, &tmp.0);
         let _ = writeln!(out);
-        ok = table(&mut out, &rows, &input, python_must_agree, None, &mut notes);
+        ok = table(
+            &mut out,
+            &rows,
+            &input,
+            python_must_agree,
+            false,
+            &mut notes,
+        );
         let _ = writeln!(
             out,
             "\npeak RSS: the process's high-water mark over the row (VmHWM, reset per row; \
@@ -1522,7 +1603,7 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
              RSS growth: that peak over the RSS when the row started",
             mib(input.bytes() as u64)
         );
-        goals(&mut out, &rows, None, &input);
+        goals(&mut out, &rows, false, &input);
     }
     for n in &notes {
         let _ = writeln!(out, "- note: {n}");
