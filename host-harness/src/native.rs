@@ -79,14 +79,7 @@ impl Detector for NativeDetector {
     fn push_event(&mut self, event: &[u8]) -> Result<usize, HostError> {
         let (code, message) = self.guarded("push_event", |m| {
             let code = m.push_event(event);
-            (
-                code,
-                if code < 0 {
-                    m.last_error().to_string()
-                } else {
-                    String::new()
-                },
-            )
+            answer(m, code)
         })?;
         count_or_refused(code, || message)
     }
@@ -94,14 +87,7 @@ impl Detector for NativeDetector {
     fn push_event_with_time(&mut self, event: &[u8], fallback_ms: i64) -> Result<usize, HostError> {
         let (code, message) = self.guarded("push_event_with_time", |m| {
             let code = m.push_event_with_time(event, fallback_ms);
-            (
-                code,
-                if code < 0 {
-                    m.last_error().to_string()
-                } else {
-                    String::new()
-                },
-            )
+            answer(m, code)
         })?;
         count_or_refused(code, || message)
     }
@@ -109,14 +95,7 @@ impl Detector for NativeDetector {
     fn push_events(&mut self, batch: &[u8]) -> Result<BatchOutcome, HostError> {
         let (code, message) = self.guarded("push_events", |m| {
             let code = m.push_events(batch);
-            (
-                code,
-                if code < 0 {
-                    m.last_error().to_string()
-                } else {
-                    String::new()
-                },
-            )
+            answer(m, code)
         })?;
         batch_outcome(code, || message)
     }
@@ -150,4 +129,14 @@ impl Detector for NativeDetector {
         })?;
         count_or_refused(code, || message).map(drop)
     }
+}
+
+/// An export's code, with `last_error` when the code is an error.
+fn answer(m: &Module, code: i32) -> (i32, String) {
+    let message = if code < 0 {
+        m.last_error().to_string()
+    } else {
+        String::new()
+    };
+    (code, message)
 }
