@@ -15,16 +15,25 @@ python3 - <<'PY'
 import json, os, tomllib
 os.makedirs("fuzz/corpus/push_events", exist_ok=True)
 os.makedirs("fuzz/corpus/eql_front_end", exist_ok=True)
+os.makedirs("fuzz/corpus/regexp", exist_ok=True)
 cases = json.load(open("tests/fixtures/semantics.json"))["cases"]
 for i, c in enumerate(cases):
     open(f"fuzz/corpus/push_events/case{i}", "w").write("\n".join(json.dumps(e) for e in c["events"]))
     if c["rule"]:
         open(f"fuzz/corpus/eql_front_end/case{i}", "w").write(c["rule"])
+# regexp: flag byte, pattern, NUL, haystack; the specs' regex queries as seeds.
+import re, glob
+for path in glob.glob("../shared/conformance/es-eql/specs/*.toml"):
+    for i, q in enumerate(tomllib.load(open(path, "rb")).get("queries", [])):
+        for m in re.finditer(r'regex(~?)\s*\(?\s*(?:"""(.*?)"""|"((?:[^"\\]|\\.)*)")', q.get("query", "")):
+            pattern = m.group(2) if m.group(2) is not None else m.group(3)
+            seed = bytes([1 if m.group(1) else 0]) + pattern.encode() + b"\0cmd /c net1 localgroup"
+            open(f"fuzz/corpus/regexp/{os.path.basename(path)}-{i}-{m.start()}", "wb").write(seed)
 rule = tomllib.load(open("rule-core/rule.toml", "rb"))["rule"]["query"]
 open("fuzz/corpus/eql_front_end/embedded", "w").write(rule)
 PY
 cd fuzz
-for target in eql_front_end push_events; do
+for target in eql_front_end push_events regexp; do
   echo "== $target for ${secs}s"
   cargo fuzz run -O "$target" "corpus/$target" "regressions/$target" -- \
     -max_total_time="$secs" -max_len=16384

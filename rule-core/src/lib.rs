@@ -71,8 +71,6 @@ mod explain;
 mod ip;
 mod pattern;
 mod plan;
-// Dead until compile.rs lowers `regex`/`regex~` to it (issue 11); drop the allow then.
-#[allow(dead_code)]
 mod regexp;
 mod rule;
 mod sequence;
@@ -84,7 +82,7 @@ pub mod time;
 pub use engine::{Alert, BatchReport, Engine, Limits, MAX_KEYS_PER_EVENT};
 pub use error::{ErrorKind, Position, PushError, RuleError};
 pub use explain::{Explanation, FieldValues, Node, Outcome, StageExplanation};
-pub use regexp::{RegexpError, RegexpErrorKind};
+pub use regexp::{Regexp, RegexpError, RegexpErrorKind};
 pub use rule::{Rule, RuleMeta, Technique, Threat, ThreatRef, EMBEDDED_RULE_TOML};
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 pub use stats::{ErrorCounts, Stats};

@@ -13,9 +13,6 @@
 //! regex-automata's meta engine (lazy DFA, one-pass DFA, bounded
 //! backtracker, Pike VM; never backtracking without a bound) runs it.
 //!
-//! So `.*sh` matches `bash` but not `bash -c`, and `regex~ "BASH"` matches
-//! `bash`. (The module is private: its examples are the unit tests.)
-//!
 //! Bounds, each refused with a [`RegexpError`] and never a panic: the
 //! pattern's length ([`MAX_PATTERN_LEN`], Elasticsearch's own
 //! `index.max_regex_length` default), repetition counts ([`MAX_REPEAT`]),
@@ -50,6 +47,21 @@ pub const LAZY_DFA_CACHE_BYTES: usize = 256 << 10;
 ///
 /// Cheap to clone (the program is shared), and `Send + Sync`: searches
 /// take `&self` and find their scratch space in a pool.
+///
+/// ```
+/// use rule_core::{Regexp, RegexpErrorKind};
+///
+/// // Anchored at both ends, as Lucene matches whole terms.
+/// let shell = Regexp::new(".*sh", false).unwrap();
+/// assert!(shell.is_match("bash") && !shell.is_match("bash -c"));
+/// // `regex~`: characters fold, class ranges do not (as in Lucene).
+/// let folded = Regexp::new("BA[a-z]h", true).unwrap();
+/// assert!(folded.is_match("bash") && !folded.is_match("baSh"));
+/// // Lucene's syntax, not Perl's: `<n-m>` is a number range, `\n` an error.
+/// assert!(Regexp::new("port<1-1024>", false).unwrap().is_match("port443"));
+/// let refused = Regexp::new("a\\nb", false).unwrap_err();
+/// assert_eq!((refused.offset, refused.kind), (1, RegexpErrorKind::InvalidEscape('n')));
+/// ```
 #[derive(Clone)]
 pub struct Regexp {
     pattern: String,

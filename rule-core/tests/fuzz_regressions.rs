@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rule_core::{Engine, Limits, Rule};
+use rule_core::{Engine, Limits, Regexp, Rule};
 
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -77,5 +77,36 @@ fn hostile_events_are_refused_or_taken_and_state_survives() {
         // Hostile lines may carry their own times; the sequence must still be there
         // unless one of them moved event time past its window.
         assert!(completed.is_ok(), "{name}: {completed:?}");
+    }
+}
+
+#[test]
+fn hostile_regular_expressions_are_refused_or_run_in_bounded_time() {
+    for (name, bytes) in inputs("regexp") {
+        let started = std::time::Instant::now();
+        let outcome = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || {
+                let (flags, rest) = bytes.split_first().expect("a flag byte");
+                let (pattern, haystack) = match rest.iter().position(|&b| b == 0) {
+                    Some(nul) => (&rest[..nul], &rest[nul + 1..]),
+                    None => (rest, &[][..]),
+                };
+                let pattern = std::str::from_utf8(pattern).expect("a UTF-8 pattern");
+                let haystack = std::str::from_utf8(haystack).expect("a UTF-8 haystack");
+                match Regexp::new(pattern, flags & 1 == 1) {
+                    Ok(re) => Ok(re.is_match(haystack)),
+                    Err(e) => {
+                        assert!(e.offset <= pattern.len(), "{e}");
+                        Err(e)
+                    }
+                }
+            })
+            .unwrap()
+            .join();
+        assert!(outcome.is_ok(), "{name}: the regexp module panicked");
+        // Generous for a loaded debug build; a blow-up takes minutes or more.
+        let elapsed = started.elapsed();
+        assert!(elapsed.as_secs() < 10, "{name}: {elapsed:?}");
     }
 }
