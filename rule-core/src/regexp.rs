@@ -12,18 +12,30 @@
 //! a tree, [`lower`] turns the tree into a `regex-syntax` `Hir`, and
 //! regex-automata's meta engine (lazy DFA, one-pass DFA, bounded
 //! backtracker, Pike VM; never backtracking without a bound) runs it.
+//! regex-syntax has no complement or intersection, so a tree with `~` or
+//! `&` goes to [`automaton`] instead: our own bounded subset and product
+//! constructions, into a DFA walked one byte at a time.
+//!
+//! `regex~` is Lucene's `ASCII_CASE_INSENSITIVE`, the flag ES sets: Lucene
+//! 9 folds ASCII letters only; Lucene 10's newest `RegExp` treats the flag
+//! as its Unicode `CASE_INSENSITIVE`. We fold by Unicode simple case
+//! folding (the newer behaviour, and what the engine's other `~` operators
+//! do), for characters and quoted strings only, as Lucene does.
 //!
 //! Bounds, each refused with a [`RegexpError`] and never a panic: the
 //! pattern's length ([`MAX_PATTERN_LEN`], Elasticsearch's own
 //! `index.max_regex_length` default), repetition counts ([`MAX_REPEAT`]),
 //! nesting ([`MAX_DEPTH`]), and the compiled program ([`MAX_NFA_BYTES`];
 //! the lazy DFA's cache is [`LAZY_DFA_CACHE_BYTES`] and it falls back to the
-//! Pike VM rather than grow).
+//! Pike VM rather than grow; with `~` or `&`, [`MAX_DFA_BYTES`] and
+//! [`MAX_DETERMINIZE_WORK`]).
 
+mod automaton;
 mod lower;
 mod parse;
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::fmt;
 
 use regex_automata::meta;
@@ -42,6 +54,12 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_NFA_BYTES: usize = 1 << 20;
 /// The lazy DFA's cache per pattern (and per thread searching at once).
 pub const LAZY_DFA_CACHE_BYTES: usize = 256 << 10;
+/// Largest transition table of a pattern with `~` or `&` (built by our own
+/// subset construction; see `automaton`), and of each step towards it.
+pub const MAX_DFA_BYTES: usize = 1 << 20;
+/// Subset-construction steps (NFA states and edges visited) for one
+/// pattern with `~` or `&`: bounds its compile time.
+pub const MAX_DETERMINIZE_WORK: usize = 5_000_000;
 
 /// A compiled Lucene regular expression: does a whole string match?
 ///
@@ -66,7 +84,15 @@ pub const LAZY_DFA_CACHE_BYTES: usize = 256 << 10;
 pub struct Regexp {
     pattern: String,
     case_insensitive: bool,
-    regex: meta::Regex,
+    matcher: Matcher,
+}
+
+#[derive(Clone)]
+enum Matcher {
+    /// Everything regex-syntax can express: regex-automata's meta engine.
+    Meta(meta::Regex),
+    /// Patterns with complement or intersection: our own DFA.
+    Dfa(Arc<automaton::Dfa>),
 }
 
 impl Regexp {
@@ -84,7 +110,20 @@ impl Regexp {
             });
         }
         let tree = parse::parse(pattern)?;
-        let hir = lower::lower(&tree, case_insensitive)?;
+        let matcher = if automaton::needs_automaton(&tree) {
+            Matcher::Dfa(Arc::new(automaton::compile(&tree, case_insensitive)?))
+        } else {
+            Matcher::Meta(Self::meta(&tree, case_insensitive)?)
+        };
+        Ok(Regexp {
+            pattern: String::from(pattern),
+            case_insensitive,
+            matcher,
+        })
+    }
+
+    fn meta(tree: &parse::Node, case_insensitive: bool) -> Result<meta::Regex, RegexpError> {
+        let hir = lower::lower(tree, case_insensitive)?;
         let anchored = Hir::concat(alloc::vec![
             Hir::look(Look::Start),
             hir,
@@ -94,23 +133,21 @@ impl Regexp {
             .nfa_size_limit(Some(MAX_NFA_BYTES))
             .onepass_size_limit(Some(MAX_NFA_BYTES))
             .hybrid_cache_capacity(LAZY_DFA_CACHE_BYTES);
-        let regex = meta::Builder::new()
+        meta::Builder::new()
             .configure(config)
             .build_from_hir(&anchored)
             .map_err(|_| RegexpError {
                 offset: 0,
                 kind: RegexpErrorKind::TooBig { max: MAX_NFA_BYTES },
-            })?;
-        Ok(Regexp {
-            pattern: String::from(pattern),
-            case_insensitive,
-            regex,
-        })
+            })
     }
 
     /// Does the whole of `haystack` match? Linear in its length.
     pub fn is_match(&self, haystack: &str) -> bool {
-        self.regex.is_match(haystack)
+        match &self.matcher {
+            Matcher::Meta(regex) => regex.is_match(haystack),
+            Matcher::Dfa(dfa) => dfa.is_match(haystack),
+        }
     }
 
     /// The pattern as written.
@@ -151,7 +188,8 @@ pub struct RegexpError {
 }
 
 /// Why a pattern is refused. Every refusal but the last four is one Lucene
-/// makes too, so Elasticsearch refuses the same query.
+/// makes too, so Elasticsearch refuses the same query; `TooLong` is
+/// Elasticsearch's own limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegexpErrorKind {
     /// The pattern ended inside a construct.
@@ -183,10 +221,10 @@ pub enum RegexpErrorKind {
     /// The compiled program would exceed [`MAX_NFA_BYTES`] (this engine's
     /// bound; Lucene has its own determinization limit).
     TooBig { max: usize },
-    /// `~` (complement) or `&` (intersection): Elasticsearch accepts them,
-    /// but regex-automata has no complement or intersection, and this
-    /// engine has no automaton construction of its own for them yet.
-    Unsupported { operator: &'static str },
+    /// A pattern with `~` or `&` whose DFA would pass [`MAX_DFA_BYTES`] or
+    /// [`MAX_DETERMINIZE_WORK`] (this engine's bounds, in the spirit of
+    /// Lucene's determinization work limit, which ES applies to `~`).
+    TooComplex,
 }
 
 impl fmt::Display for RegexpError {
@@ -238,20 +276,10 @@ impl fmt::Display for RegexpError {
             RegexpErrorKind::TooBig { max } => {
                 write!(f, "compiled pattern larger than the maximum of {max} bytes")
             }
-            RegexpErrorKind::Unsupported { operator } => write!(
+            RegexpErrorKind::TooComplex => write!(
                 f,
-                "'{operator}' ({}) is not supported: Elasticsearch accepts it, but this \
-                 engine's automata cannot {} yet",
-                if *operator == "~" {
-                    "complement"
-                } else {
-                    "intersection"
-                },
-                if *operator == "~" {
-                    "complement"
-                } else {
-                    "intersect"
-                },
+                "complement (~) or intersection (&) too complex to determinize \
+                 within {MAX_DFA_BYTES} bytes and {MAX_DETERMINIZE_WORK} steps"
             ),
         }
     }

@@ -43,17 +43,16 @@ pub fn lower(node: &Node, case_insensitive: bool) -> Result<Hir, RegexpError> {
             greedy: true,
             sub: alloc::boxed::Box::new(lower(node, case_insensitive)?),
         }),
-        NodeKind::Intersection(_) => return Err(unsupported(node, "&")),
-        NodeKind::Complement(_) => return Err(unsupported(node, "~")),
+        // Not expressible as an Hir: `Regexp::new` sends trees with these to
+        // the automaton module, which lowers only the parts without them.
+        NodeKind::Intersection(_) | NodeKind::Complement(_) => {
+            return Err(RegexpError {
+                offset: node.offset,
+                kind: RegexpErrorKind::TooComplex,
+            })
+        }
     };
     Ok(hir)
-}
-
-fn unsupported(node: &Node, operator: &'static str) -> RegexpError {
-    RegexpError {
-        offset: node.offset,
-        kind: RegexpErrorKind::Unsupported { operator },
-    }
 }
 
 fn lower_all(nodes: &[Node], case_insensitive: bool) -> Result<Vec<Hir>, RegexpError> {
@@ -83,7 +82,7 @@ fn any_char() -> Hir {
     )])))
 }
 
-fn any_string() -> Hir {
+pub fn any_string() -> Hir {
     Hir::repetition(Repetition {
         min: 0,
         max: None,

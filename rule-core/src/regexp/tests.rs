@@ -136,6 +136,35 @@ const TABLE: &[(&str, bool, &[&str], &[&str])] = &[
     ("é", true, &["É"], &["e"]),
     ("k", true, &["K", "\u{212a}"], &["x"]),
     ("abc", false, &["abc"], &["ABC"]),
+    // Complement and intersection (ES's reference, then corner cases).
+    ("a~bc", false, &["adc", "aec", "ac", "abbc"], &["abc"]),
+    (
+        "@&~(abc.+)",
+        false,
+        &["", "abc", "xabc", "ab"],
+        &["abcd", "abc\n"],
+    ),
+    (
+        "aaa.+&.+bbb",
+        false,
+        &["aaabbb", "aaaxbbb"],
+        &["aaab", "aabbb"],
+    ),
+    ("~(é)~(é)", false, &["", "ab", "éé", "e"], &["é"]),
+    ("(~a)*", false, &["", "b", "aa", "ab", "aaa"], &["a"]),
+    ("~~a", false, &["a"], &["", "b"]),
+    ("~#", false, &["", "x", "é\n"], &[]),
+    ("~@", false, &[], &["", "x"]),
+    ("#&a", false, &[], &["a", ""]),
+    ("[a-z]+&~(.*x.*)", false, &["abc"], &["axc", "ABC", ""]),
+    ("~a", true, &["b", "", "aa"], &["a", "A"]),
+    ("x(~(ab)|c)&x.", false, &["xc", "xa", "xb"], &["xab", "x"]),
+    (
+        "(a&a){2}<1-3>",
+        false,
+        &["aa1", "aa3"],
+        &["a1", "aa4", "aa03"],
+    ),
 ];
 
 #[test]
@@ -191,8 +220,8 @@ fn refusals_have_offsets() {
         ("a<1->", 1, IntervalSyntax),
         ("a<1-2147483648>", 1, IntervalSyntax),
         ("é<name>", 2, UnknownAutomaton(String::from("name"))),
-        ("ab~c", 2, Unsupported { operator: "~" }),
-        ("x(aaa.+&.+bbb)", 2, Unsupported { operator: "&" }),
+        ("x~(.*a.{20})", 3, TooComplex),
+        ("x((a|b)*a(a|b){17}&(a|b)*b(a|b){17})", 3, TooComplex),
         ("a{1001}", 2, RepeatTooLarge { max: MAX_REPEAT }),
         ("a{99999999999}", 2, RepeatTooLarge { max: MAX_REPEAT }),
     ];
@@ -284,4 +313,67 @@ fn clones_share_and_compare_by_pattern() {
     fn send_sync<T: Send + Sync>(_: &T) {}
     send_sync(&re);
     assert_eq!((re.as_str(), re.is_case_insensitive()), ("a.c", true));
+}
+
+#[test]
+fn complement_and_intersection_stay_bounded() {
+    // Each copy of a repeated `~` operand is a whole DFA: bounded states.
+    assert_eq!(
+        refusal("(~(a{500})){1000}").kind,
+        RegexpErrorKind::TooComplex
+    );
+    // ... which stays small when the operand's DFA is.
+    // (No piece may be "a", and "" pieces cannot make one.)
+    let many = Regexp::new("((~a){1000}){1000}", false).unwrap();
+    assert!(many.is_match("") && many.is_match("aa") && !many.is_match("a"));
+    let deep = format!("{}a", "~".repeat(MAX_DEPTH - 1));
+    assert!(Regexp::new(&deep, false).unwrap().is_match("b"));
+    let re = Regexp::new("(~(a{0,3}))&.{0,8}", false).unwrap();
+    assert!(re.is_match("aaaa") && !re.is_match("aaa") && !re.is_match("aaaaaaaaa"));
+}
+
+/// The automaton path and regex-automata must agree wherever both apply:
+/// random patterns without `~` or `&`, compiled both ways, on random
+/// strings over the same small alphabet.
+#[test]
+fn own_automaton_agrees_with_regex_automata() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n) as usize
+    };
+    const ATOMS: &[&str] = &[
+        "a", "b", "é", ".", "[ab]", "[^a]", "\\d", "<1-12>", "\"ab\"", "()", "@", "#",
+    ];
+    const POSTFIX: &[&str] = &["", "", "*", "+", "?", "{2}", "{0,2}", "{1,}"];
+    const ALPHABET: &[&str] = &["a", "b", "é", "1", "0", "A"];
+    for _ in 0..1500 {
+        let mut pattern = String::new();
+        for _ in 0..1 + next(5) {
+            let atom = ATOMS[next(ATOMS.len() as u64)];
+            if next(4) == 0 {
+                let other = ATOMS[next(ATOMS.len() as u64)];
+                pattern.push_str(&format!("({atom}|{other})"));
+            } else {
+                pattern.push_str(atom);
+            }
+            pattern.push_str(POSTFIX[next(POSTFIX.len() as u64)]);
+        }
+        let insensitive = next(2) == 1;
+        let tree = super::parse::parse(&pattern).unwrap();
+        let ours = super::automaton::compile(&tree, insensitive).unwrap();
+        let theirs = Regexp::new(&pattern, insensitive).unwrap();
+        for _ in 0..20 {
+            let text: String = (0..next(6))
+                .map(|_| ALPHABET[next(ALPHABET.len() as u64)])
+                .collect();
+            assert_eq!(
+                ours.is_match(&text),
+                theirs.is_match(&text),
+                "{pattern:?} (ci={insensitive}) on {text:?}"
+            );
+        }
+    }
 }
