@@ -377,3 +377,59 @@ fn own_automaton_agrees_with_regex_automata() {
         }
     }
 }
+
+/// In-process fuzzing with a fixed seed (scripts/fuzz.sh runs the real
+/// fuzzer): random strings of Lucene's operators, letters and digits must
+/// compile or be refused at an offset inside the pattern, never panic; and
+/// where both engines can run a pattern, they must agree.
+#[test]
+fn random_operator_soup_is_answered_and_both_engines_agree() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    const PIECES: &[&str] = &[
+        "a", "b", "é", "1", "0", ".", "*", "+", "?", "|", "(", ")", "[", "]", "^", "-", "{", "}",
+        ",", "2", "\"", "\\", "d", "w", "<", ">", "~", "&", "@", "#",
+    ];
+    const ALPHABET: &[&str] = &["a", "b", "é", "1", "0", "A", "-"];
+    let (mut compiled, mut compared) = (0, 0);
+    for _ in 0..20_000 {
+        let pattern: String = (0..1 + next(14))
+            .map(|_| PIECES[next(PIECES.len())])
+            .collect();
+        let insensitive = next(2) == 1;
+        let regexp = match Regexp::new(&pattern, insensitive) {
+            Ok(regexp) => regexp,
+            Err(e) => {
+                assert!(e.offset <= pattern.len(), "{pattern:?}: {e}");
+                continue;
+            }
+        };
+        compiled += 1;
+        let tree = super::parse::parse(&pattern).unwrap();
+        // Past its work bound the automaton refuses; regex-automata may not.
+        let ours = super::automaton::compile(&tree, insensitive).ok();
+        for _ in 0..8 {
+            let text: String = (0..next(6))
+                .map(|_| ALPHABET[next(ALPHABET.len())])
+                .collect();
+            let matched = regexp.is_match(&text);
+            if let Some(ours) = &ours {
+                assert_eq!(
+                    ours.is_match(&text),
+                    matched,
+                    "{pattern:?} (ci={insensitive}) on {text:?}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(
+        compiled > 2_000 && compared > 10_000,
+        "{compiled} compiled, {compared} compared"
+    );
+}
