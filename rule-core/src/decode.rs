@@ -1,12 +1,23 @@
 //! Reads from an event only the fields the plan references.
 //!
-//! serde_json drives a visitor over a trie of the plan's field paths; a key
-//! that leads nowhere in the trie has its value skipped unparsed
-//! (`IgnoredAny`). Nested objects, dotted keys (`"process.executable"`) and
-//! any mix of them reach the same field; arrays anywhere flatten into the
-//! field's values, as Elasticsearch indexes them. Strings without escapes are
-//! kept as spans of the input; decoding allocates nothing once its buffers
-//! have grown.
+//! One pass of our own JSON reader ([`scan`]) walks the event along a trie
+//! of the plan's field paths; a key that leads nowhere in the trie has its
+//! value skipped, checked but not converted. Nested objects, dotted keys
+//! (`"process.executable"`) and any mix of them reach the same field; arrays
+//! anywhere flatten into the field's values, as Elasticsearch indexes them.
+//! Strings without escapes are kept as spans of the input; decoding
+//! allocates nothing once its buffers have grown.
+//!
+//! The walk is the one serde_json drove through a visitor before: the same
+//! events are taken with the same values, and the same ones refused, with
+//! the same error (for bad JSON, serde_json's message, line and column). The
+//! first problem in document order decides: a value of the wrong type is
+//! refused once the value itself has been read, an object under a leaf as
+//! soon as its `{` is seen.
+
+mod scan;
+#[cfg(test)]
+mod tests;
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -14,7 +25,7 @@ use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 use core::net::IpAddr;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use scan::{Code, Number, Reader, Str, SyntaxError};
 
 use crate::error::PushError;
 use crate::ip::parse_ip;
@@ -120,7 +131,10 @@ pub struct Decoded {
     starts: Vec<u32>,
     scratch: String,
     pub timestamp: Option<i64>,
-    error: Option<PushError>,
+    /// The reader's buffers: the last string read that had escapes, and the
+    /// open brackets of a value being skipped.
+    unescaped: String,
+    stack: Vec<u8>,
 }
 
 impl Decoded {
@@ -155,7 +169,6 @@ impl Decoded {
         self.starts.clear();
         self.scratch.clear();
         self.timestamp = None;
-        self.error = None;
     }
 
     fn push_scratch(&mut self, field: FieldId, text: fmt::Arguments<'_>) {
@@ -188,44 +201,258 @@ pub fn decode(
     out: &mut Decoded,
 ) -> Result<(), PushError> {
     out.clear();
-    let mut de = serde_json::Deserializer::from_str(input);
-    let mut ctx = Ctx {
+    let mut walk = Walk {
         fields,
         trie,
-        base: input.as_ptr() as usize,
-        out,
+        input,
+        reader: Reader::new(input),
+        out: &mut *out,
+        depth_left: RECURSION_LIMIT,
     };
-    let result =
-        de::Deserializer::deserialize_any(&mut de, Root { ctx: &mut ctx }).and_then(|()| de.end());
-    if let Some(e) = out.error.take() {
-        return Err(e);
+    match walk.root().and_then(|()| Ok(walk.reader.end()?)) {
+        Ok(()) => {
+            out.index(fields.len());
+            Ok(())
+        }
+        Err(Stop::Refused(e)) => Err(e),
+        Err(Stop::Json(e)) => Err(PushError::InvalidJson {
+            message: e.message(input.as_bytes()),
+        }),
     }
-    result.map_err(|e| PushError::InvalidJson {
-        message: e.to_string(),
-    })?;
-    out.index(fields.len());
-    Ok(())
 }
 
-struct Ctx<'a> {
+/// serde_json's recursion limit: containers the walk enters (not the ones
+/// it skips) may nest 127 deep.
+const RECURSION_LIMIT: u8 = 128;
+
+/// Why the walk stopped early.
+enum Stop {
+    Json(SyntaxError),
+    Refused(PushError),
+}
+
+impl From<SyntaxError> for Stop {
+    fn from(e: SyntaxError) -> Stop {
+        Stop::Json(e)
+    }
+}
+
+impl From<PushError> for Stop {
+    fn from(e: PushError) -> Stop {
+        Stop::Refused(e)
+    }
+}
+
+/// The walk of one event along the trie.
+struct Walk<'a> {
     fields: &'a [FieldSpec],
     trie: &'a FieldTrie,
-    base: usize,
+    input: &'a str,
+    reader: Reader<'a>,
     out: &'a mut Decoded,
+    depth_left: u8,
 }
 
-impl Ctx<'_> {
-    /// Records why the event is refused; the returned serde error only stops parsing.
-    fn fail<E: de::Error>(&mut self, error: PushError) -> E {
-        if self.out.error.is_none() {
-            self.out.error = Some(error);
+impl Walk<'_> {
+    /// The top level: must be an object. Anything else is read (and so
+    /// checked) as far as serde_json read it before its visitor refused it.
+    fn root(&mut self) -> Result<(), Stop> {
+        let r = &mut self.reader;
+        match r.whitespace() {
+            None => Err(r.peek_error(Code::EofWhileParsingValue).into()),
+            Some(b'{') => {
+                self.enter()?;
+                self.reader.eat();
+                self.object(ROOT)?;
+                self.leave();
+                self.reader.eat(); // the `}` that ended the object
+                Ok(())
+            }
+            Some(b'[') => {
+                self.enter()?;
+                Err(PushError::NotAnObject.into())
+            }
+            Some(b'n') => {
+                r.eat();
+                r.ident(b"ull")?;
+                Err(PushError::NotAnObject.into())
+            }
+            Some(b't') => {
+                r.eat();
+                r.ident(b"rue")?;
+                Err(PushError::NotAnObject.into())
+            }
+            Some(b'f') => {
+                r.eat();
+                r.ident(b"alse")?;
+                Err(PushError::NotAnObject.into())
+            }
+            Some(b'-') => {
+                r.eat();
+                r.number(false)?;
+                Err(PushError::NotAnObject.into())
+            }
+            Some(b'0'..=b'9') => {
+                r.number(true)?;
+                Err(PushError::NotAnObject.into())
+            }
+            Some(b'"') => {
+                r.eat();
+                r.string(&mut self.out.unescaped)?;
+                Err(PushError::NotAnObject.into())
+            }
+            Some(_) => Err(r.peek_error(Code::ExpectedSomeValue).into()),
         }
-        E::custom("refused")
     }
 
-    fn wrong_type<E: de::Error>(&mut self, node: u32, expected: &'static str) -> E {
+    /// Counts a container against the recursion limit, at its bracket.
+    fn enter(&mut self) -> Result<(), Stop> {
+        self.depth_left -= 1;
+        if self.depth_left == 0 {
+            return Err(self.reader.peek_error(Code::RecursionLimitExceeded).into());
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth_left += 1;
+    }
+
+    /// An object's members after its `{`, up to (not over) its `}`.
+    fn object(&mut self, node: u32) -> Result<(), Stop> {
+        let mut first = true;
+        loop {
+            let r = &mut self.reader;
+            match r.whitespace() {
+                None => return Err(r.peek_error(Code::EofWhileParsingObject).into()),
+                Some(b'}') => return Ok(()),
+                Some(b'"') if first => {}
+                Some(_) if first => return Err(r.peek_error(Code::KeyMustBeAString).into()),
+                Some(b',') => {
+                    r.eat();
+                    match r.whitespace() {
+                        Some(b'"') => {}
+                        Some(b'}') => return Err(r.peek_error(Code::TrailingComma).into()),
+                        Some(_) => return Err(r.peek_error(Code::KeyMustBeAString).into()),
+                        None => return Err(r.peek_error(Code::EofWhileParsingValue).into()),
+                    }
+                }
+                Some(_) => return Err(r.peek_error(Code::ExpectedObjectCommaOrEnd).into()),
+            }
+            first = false;
+            r.eat();
+            let child = match r.string(&mut self.out.unescaped)? {
+                Str::Borrowed(a, b) => self.trie.walk(node, self.input.get(a..b).unwrap_or("")),
+                Str::Copied => self.trie.walk(node, &self.out.unescaped),
+            };
+            let r = &mut self.reader;
+            match r.whitespace() {
+                Some(b':') => r.eat(),
+                Some(_) => return Err(r.peek_error(Code::ExpectedColon).into()),
+                None => return Err(r.peek_error(Code::EofWhileParsingObject).into()),
+            }
+            match child {
+                Some(child) => self.value(child)?,
+                None => r.skip_value(&mut self.out.stack)?,
+            }
+        }
+    }
+
+    /// The value under a trie node: an object to descend into, an array to
+    /// flatten, or a scalar for the node's field.
+    fn value(&mut self, node: u32) -> Result<(), Stop> {
+        let r = &mut self.reader;
+        match r.whitespace() {
+            None => Err(r.peek_error(Code::EofWhileParsingValue).into()),
+            Some(b'"') => {
+                r.eat();
+                match r.string(&mut self.out.unescaped)? {
+                    Str::Borrowed(a, b) => {
+                        let s = self.input.get(a..b).unwrap_or("");
+                        self.string(node, s, Some((a as u32, b as u32)))
+                    }
+                    Str::Copied => {
+                        let text = core::mem::take(&mut self.out.unescaped);
+                        let result = self.string(node, &text, None);
+                        self.out.unescaped = text;
+                        result
+                    }
+                }
+            }
+            Some(b'n') => {
+                r.eat();
+                Ok(r.ident(b"ull")?)
+            }
+            Some(b't') => {
+                r.eat();
+                r.ident(b"rue")?;
+                self.boolean(node, true)
+            }
+            Some(b'f') => {
+                r.eat();
+                r.ident(b"alse")?;
+                self.boolean(node, false)
+            }
+            Some(b'-') => {
+                r.eat();
+                let n = r.number(false)?;
+                self.number(node, n)
+            }
+            Some(b'0'..=b'9') => {
+                let n = r.number(true)?;
+                self.number(node, n)
+            }
+            Some(b'[') => {
+                self.enter()?;
+                self.reader.eat();
+                self.array(node)?;
+                self.leave();
+                self.reader.eat(); // the `]`
+                Ok(())
+            }
+            Some(b'{') => {
+                self.enter()?;
+                self.reader.eat();
+                if self.trie.nodes[node as usize].children.is_empty() {
+                    let expected = self.field_of(node).map_or("an object", |(_, ty)| ty.name());
+                    return Err(self.wrong_type(node, expected));
+                }
+                self.object(node)?;
+                self.leave();
+                self.reader.eat(); // the `}`
+                Ok(())
+            }
+            Some(_) => Err(r.peek_error(Code::ExpectedSomeValue).into()),
+        }
+    }
+
+    /// An array's elements after its `[`, up to (not over) its `]`, each
+    /// one a value of the same node.
+    fn array(&mut self, node: u32) -> Result<(), Stop> {
+        let mut first = true;
+        loop {
+            let r = &mut self.reader;
+            match r.whitespace() {
+                None => return Err(r.peek_error(Code::EofWhileParsingList).into()),
+                Some(b']') => return Ok(()),
+                Some(_) if first => first = false,
+                Some(b',') => {
+                    r.eat();
+                    match r.whitespace() {
+                        Some(b']') => return Err(r.peek_error(Code::TrailingComma).into()),
+                        Some(_) => {}
+                        None => return Err(r.peek_error(Code::EofWhileParsingValue).into()),
+                    }
+                }
+                Some(_) => return Err(r.peek_error(Code::ExpectedListCommaOrEnd).into()),
+            }
+            self.value(node)?;
+        }
+    }
+
+    fn wrong_type(&self, node: u32, expected: &'static str) -> Stop {
         let field = self.trie.nodes[node as usize].path.to_string();
-        self.fail(PushError::WrongType { field, expected })
+        Stop::Refused(PushError::WrongType { field, expected })
     }
 
     fn field_of(&self, node: u32) -> Option<(FieldId, FieldType)> {
@@ -233,7 +460,9 @@ impl Ctx<'_> {
         Some((id, self.fields[usize::from(id)].ty))
     }
 
-    fn string<E: de::Error>(&mut self, node: u32, s: &str, borrowed: bool) -> Result<(), E> {
+    /// A string value; `span` is where it lies in the input when it had no
+    /// escapes.
+    fn string(&mut self, node: u32, s: &str, span: Option<(u32, u32)>) -> Result<(), Stop> {
         let Some((id, ty)) = self.field_of(node) else {
             return Err(self.wrong_type(node, "an object"));
         };
@@ -243,13 +472,9 @@ impl Ctx<'_> {
                 {
                     return Ok(());
                 }
-                if borrowed {
-                    let start = (s.as_ptr() as usize - self.base) as u32;
-                    self.out
-                        .values
-                        .push((id, Slot::Input(start, start + s.len() as u32)));
-                } else {
-                    self.out.push_scratch(id, format_args!("{s}"));
+                match span {
+                    Some((a, b)) => self.out.values.push((id, Slot::Input(a, b))),
+                    None => self.out.push_scratch(id, format_args!("{s}")),
                 }
             }
             FieldType::Ip => match parse_ip(s) {
@@ -257,7 +482,7 @@ impl Ctx<'_> {
                 None => {
                     let field = self.trie.nodes[node as usize].path.to_string();
                     let value: String = s.chars().take(64).collect();
-                    return Err(self.fail(PushError::MalformedIp { field, value }));
+                    return Err(PushError::MalformedIp { field, value }.into());
                 }
             },
             FieldType::Number => match s.trim().parse::<f64>() {
@@ -268,7 +493,7 @@ impl Ctx<'_> {
                 Some(ms) => self.timestamp(id, ms),
                 None => {
                     let value: String = s.chars().take(64).collect();
-                    return Err(self.fail(PushError::BadTimestamp { value }));
+                    return Err(PushError::BadTimestamp { value }.into());
                 }
             },
         }
@@ -282,32 +507,30 @@ impl Ctx<'_> {
         self.out.values.push((id, Slot::Number(ms as f64)));
     }
 
-    fn number<E: de::Error>(&mut self, node: u32, n: Number) -> Result<(), E> {
+    fn number(&mut self, node: u32, n: Number) -> Result<(), Stop> {
         let Some((id, ty)) = self.field_of(node) else {
             return Err(self.wrong_type(node, "an object"));
         };
         match ty {
-            FieldType::Keyword => self.out.push_scratch(id, format_args!("{n}")),
-            FieldType::Number => self.out.values.push((id, Slot::Number(n.as_f64()))),
-            FieldType::Date => match n.as_millis() {
+            FieldType::Keyword => self.out.push_scratch(id, format_args!("{}", Shown(n))),
+            FieldType::Number => self.out.values.push((id, Slot::Number(as_f64(n)))),
+            FieldType::Date => match as_millis(n) {
                 Some(ms) => self.timestamp(id, ms),
                 None => {
-                    let value = alloc::format!("{n}");
-                    return Err(self.fail(PushError::BadTimestamp { value }));
+                    let value = alloc::format!("{}", Shown(n));
+                    return Err(PushError::BadTimestamp { value }.into());
                 }
             },
             FieldType::Ip => {
                 let field = self.trie.nodes[node as usize].path.to_string();
-                return Err(self.fail(PushError::MalformedIp {
-                    field,
-                    value: alloc::format!("{n}"),
-                }));
+                let value = alloc::format!("{}", Shown(n));
+                return Err(PushError::MalformedIp { field, value }.into());
             }
         }
         Ok(())
     }
 
-    fn boolean<E: de::Error>(&mut self, node: u32, b: bool) -> Result<(), E> {
+    fn boolean(&mut self, node: u32, b: bool) -> Result<(), Stop> {
         match self.field_of(node) {
             Some((id, FieldType::Keyword)) => {
                 self.out.push_scratch(id, format_args!("{b}"));
@@ -319,183 +542,33 @@ impl Ctx<'_> {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Number {
-    U(u64),
-    I(i64),
-    F(f64),
-}
-
-impl Number {
-    fn as_f64(self) -> f64 {
-        match self {
-            Number::U(u) => u as f64,
-            Number::I(i) => i as f64,
-            Number::F(f) => f,
-        }
-    }
-    fn as_millis(self) -> Option<i64> {
-        match self {
-            Number::U(u) => i64::try_from(u).ok(),
-            Number::I(i) => Some(i),
-            Number::F(f) if f.is_finite() && f.abs() < 9.0e15 => Some(f as i64),
-            Number::F(_) => None,
-        }
+fn as_f64(n: Number) -> f64 {
+    match n {
+        Number::U(u) => u as f64,
+        Number::I(i) => i as f64,
+        Number::F(f) => f,
     }
 }
 
-impl fmt::Display for Number {
+fn as_millis(n: Number) -> Option<i64> {
+    match n {
+        Number::U(u) => i64::try_from(u).ok(),
+        Number::I(i) => Some(i),
+        Number::F(f) if f.is_finite() && f.abs() < 9.0e15 => Some(f as i64),
+        Number::F(_) => None,
+    }
+}
+
+/// A number as a keyword holds it: integers as they are, floats by Rust's
+/// shortest round-trip `Display` (`1.0` is `1`, `1e3` is `1000`, `-0` is `-0`).
+struct Shown(Number);
+
+impl fmt::Display for Shown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        match self.0 {
             Number::U(u) => write!(f, "{u}"),
             Number::I(i) => write!(f, "{i}"),
             Number::F(x) => write!(f, "{x}"),
         }
-    }
-}
-
-/// The top level: must be an object.
-struct Root<'c, 'a> {
-    ctx: &'c mut Ctx<'a>,
-}
-
-impl<'de> Visitor<'de> for Root<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        object(self.ctx, ROOT, map)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(self.ctx.fail(PushError::NotAnObject))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(self.ctx.fail(PushError::NotAnObject))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(self.ctx.fail(PushError::NotAnObject))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(self.ctx.fail(PushError::NotAnObject))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(self.ctx.fail(PushError::NotAnObject))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(self.ctx.fail(PushError::NotAnObject))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Err(self.ctx.fail(PushError::NotAnObject))
-    }
-}
-
-fn object<'de, A: MapAccess<'de>>(
-    ctx: &mut Ctx<'_>,
-    node: u32,
-    mut map: A,
-) -> Result<(), A::Error> {
-    while let Some(child) = map.next_key_seed(Key {
-        trie: ctx.trie,
-        node,
-    })? {
-        match child {
-            Some(child) => map.next_value_seed(Value {
-                ctx: &mut *ctx,
-                node: child,
-            })?,
-            None => {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Resolves an object key to a trie node, or `None` to skip its value.
-struct Key<'t> {
-    trie: &'t FieldTrie,
-    node: u32,
-}
-
-impl<'de> DeserializeSeed<'de> for Key<'_> {
-    type Value = Option<u32>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<u32>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key<'_> {
-    type Value = Option<u32>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<u32>, E> {
-        Ok(self.trie.walk(self.node, key))
-    }
-}
-
-/// The value under a trie node: an object to descend into, an array to
-/// flatten, or a scalar for the node's field.
-struct Value<'c, 'a> {
-    ctx: &'c mut Ctx<'a>,
-    node: u32,
-}
-
-impl<'de> DeserializeSeed<'de> for Value<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Value<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        if self.ctx.trie.nodes[self.node as usize].children.is_empty() {
-            let expected = self
-                .ctx
-                .field_of(self.node)
-                .map_or("an object", |(_, ty)| ty.name());
-            return Err(self.ctx.wrong_type(self.node, expected));
-        }
-        object(self.ctx, self.node, map)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq
-            .next_element_seed(Value {
-                ctx: &mut *self.ctx,
-                node: self.node,
-            })?
-            .is_some()
-        {}
-        Ok(())
-    }
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<(), E> {
-        self.ctx.string(self.node, s, true)
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
-        self.ctx.string(self.node, s, false)
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<(), E> {
-        self.ctx.number(self.node, Number::U(n))
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<(), E> {
-        self.ctx.number(self.node, Number::I(n))
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<(), E> {
-        self.ctx.number(self.node, Number::F(n))
-    }
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
-        self.ctx.boolean(self.node, b)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
     }
 }
