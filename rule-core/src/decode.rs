@@ -43,10 +43,43 @@ pub struct FieldTrie {
 
 #[derive(Debug, Clone)]
 struct TrieNode {
-    children: Vec<(Box<str>, u32)>,
+    children: Vec<Child>,
+    /// One bit per child, at [`bloom_bit`] of its name: a key whose bit is
+    /// clear names no child, which is most keys.
+    bloom: u64,
     field: Option<FieldId>,
     /// The dotted path to this node, for error messages.
     path: Box<str>,
+}
+
+/// An edge of the trie. Most keys of an event lead nowhere: the length and
+/// the first eight bytes (`head`) refuse them without a string comparison.
+#[derive(Debug, Clone)]
+struct Child {
+    len: usize,
+    head: u64,
+    name: Box<str>,
+    node: u32,
+}
+
+/// Up to the first eight bytes of `s`, zero-padded, as one word.
+#[inline]
+fn head(s: &[u8]) -> u64 {
+    if let Some(Ok(first)) = s.get(..8).map(<[u8; 8]>::try_from) {
+        return u64::from_le_bytes(first);
+    }
+    let mut word = [0u8; 8];
+    for (w, b) in word.iter_mut().zip(s) {
+        *w = *b;
+    }
+    u64::from_le_bytes(word)
+}
+
+/// Which of 64 bits stands for a key: from its length and first bytes
+/// (as [`FieldTrie::child`] computes it).
+fn bloom_bit(s: &[u8]) -> u32 {
+    let h = (head(s) ^ s.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 58) as u32
 }
 
 const ROOT: u32 = 0;
@@ -56,6 +89,7 @@ impl FieldTrie {
         let mut trie = FieldTrie {
             nodes: alloc::vec![TrieNode {
                 children: Vec::new(),
+                bloom: 0,
                 field: None,
                 path: "".into()
             }],
@@ -63,7 +97,7 @@ impl FieldTrie {
         for (id, spec) in fields.iter().enumerate() {
             let mut node = ROOT;
             for segment in spec.path.split('.') {
-                node = match trie.child(node, segment) {
+                node = match trie.child(node, segment.as_bytes(), head(segment.as_bytes())) {
                     Some(n) => n,
                     None => {
                         let path = match trie.nodes[node as usize].path.as_ref() {
@@ -72,13 +106,19 @@ impl FieldTrie {
                         };
                         trie.nodes.push(TrieNode {
                             children: Vec::new(),
+                            bloom: 0,
                             field: None,
                             path: path.into(),
                         });
                         let new = (trie.nodes.len() - 1) as u32;
-                        trie.nodes[node as usize]
-                            .children
-                            .push((segment.into(), new));
+                        let parent = &mut trie.nodes[node as usize];
+                        parent.bloom |= 1 << bloom_bit(segment.as_bytes());
+                        parent.children.push(Child {
+                            len: segment.len(),
+                            head: head(segment.as_bytes()),
+                            name: segment.into(),
+                            node: new,
+                        });
                         new
                     }
                 };
@@ -88,29 +128,70 @@ impl FieldTrie {
         trie
     }
 
-    fn child(&self, node: u32, segment: &str) -> Option<u32> {
-        self.nodes[node as usize]
-            .children
+    /// The child of `node` named `segment`, whose [`head`] is `head`.
+    #[inline]
+    fn child(&self, node: u32, segment: &[u8], head: u64) -> Option<u32> {
+        let node = &self.nodes[node as usize];
+        let h = (head ^ segment.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if node.bloom & (1 << (h >> 58)) == 0 {
+            return None;
+        }
+        node.children
             .iter()
-            .find(|(name, _)| name.as_ref() == segment)
-            .map(|&(_, n)| n)
+            .find(|c| {
+                c.len == segment.len()
+                    && c.head == head
+                    && (c.len <= 8 || c.name.as_bytes().get(8..) == segment.get(8..))
+            })
+            .map(|c| c.node)
     }
 
     /// Follows a key, which may hold several dotted segments, from `node`.
-    fn walk(&self, node: u32, key: &str) -> Option<u32> {
-        // A byte scan: keys are short, and `str::split`'s searcher costs more
-        // than the lookups themselves on this hot path.
+    fn walk(&self, node: u32, key: &[u8]) -> Option<u32> {
+        self.walk_in(node, key, 0, key.len())
+    }
+
+    /// Follows the key `text[a..b]` from `node`. Reading a word from `text`
+    /// at `a` (a key in an event is followed by at least its closing quote)
+    /// gives the first segment's head and finds a dot in it at once.
+    #[inline]
+    fn walk_in(&self, node: u32, text: &[u8], mut a: usize, b: usize) -> Option<u32> {
         let mut node = node;
-        let mut rest = key;
         loop {
-            match rest.bytes().position(|b| b == b'.') {
-                None => return self.child(node, rest),
-                Some(dot) => {
-                    node = self.child(node, &rest[..dot])?;
-                    rest = &rest[dot + 1..];
+            let key = text.get(a..b)?;
+            let word = match text.get(a..a + 8).map(<[u8; 8]>::try_from) {
+                Some(Ok(w)) => u64::from_le_bytes(w),
+                _ => head(key),
+            };
+            let word = word & low_bytes(key.len());
+            let x = word ^ (0x0101_0101_0101_0101 * u64::from(b'.'));
+            let dots = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
+            let dot = if dots != 0 {
+                Some((dots.trailing_zeros() / 8) as usize)
+            } else if key.len() > 8 {
+                key.get(8..)?.iter().position(|&c| c == b'.').map(|d| d + 8)
+            } else {
+                None
+            };
+            match dot {
+                None => return self.child(node, key, word),
+                Some(d) => {
+                    let segment = key.get(..d)?;
+                    node = self.child(node, segment, word & low_bytes(d))?;
+                    a += d + 1;
                 }
             }
         }
+    }
+}
+
+/// A mask of the low `n` bytes of a word (all of it from 8 on).
+#[inline]
+fn low_bytes(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
     }
 }
 
@@ -342,8 +423,8 @@ impl Walk<'_> {
             first = false;
             r.eat();
             let child = match r.string(&mut self.out.unescaped)? {
-                Str::Borrowed(a, b) => self.trie.walk(node, self.input.get(a..b).unwrap_or("")),
-                Str::Copied => self.trie.walk(node, &self.out.unescaped),
+                Str::Borrowed(a, b) => self.trie.walk_in(node, self.input.as_bytes(), a, b),
+                Str::Copied => self.trie.walk(node, self.out.unescaped.as_bytes()),
             };
             let r = &mut self.reader;
             match r.whitespace() {
