@@ -10,6 +10,7 @@ mod serde_oracle;
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec;
 use alloc::vec::Vec;
 
 use super::scan::find_string_stop;
@@ -111,12 +112,34 @@ fn check_all(inputs: &[&str]) {
     }
 }
 
+/// The plan's fields for [`QUERY`], `@timestamp` first;
+/// `fuzz/fuzz_targets/decode_json.rs` lists the same (keep them together).
 #[test]
 fn the_test_rule_has_every_type() {
     let c = Checker::new();
-    for t in [Ty::Keyword, Ty::Ip, Ty::Number, Ty::Date] {
-        assert!(c.fields.iter().any(|(_, ty)| *ty == t), "{t:?}");
-    }
+    let expected = [
+        ("@timestamp", Ty::Date),
+        ("host.id", Ty::Keyword),
+        ("event.category", Ty::Keyword),
+        ("destination.ip", Ty::Ip),
+        ("source.port", Ty::Number),
+        ("process.name", Ty::Keyword),
+        ("event.type", Ty::Keyword),
+        ("file.path", Ty::Keyword),
+        ("file.size", Ty::Number),
+        ("process.parent.pid", Ty::Number),
+        ("process.executable", Ty::Keyword),
+    ];
+    let mut fields: Vec<(&str, Ty)> = c.fields.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    assert_eq!(
+        fields[0],
+        ("@timestamp", Ty::Date),
+        "the timestamp is field 0"
+    );
+    fields.sort_by_key(|&(p, _)| p);
+    let mut expected = expected.to_vec();
+    expected.sort_by_key(|&(p, _)| p);
+    assert_eq!(fields, expected);
 }
 
 #[test]
@@ -707,4 +730,34 @@ fn differential_against_serde_json() {
         c.taken,
         c.refused
     );
+}
+
+/// Replays `fuzz/regressions/decode_json` (and the events of
+/// `push_events`): whatever the fuzzers found must keep serde_json's answer.
+#[test]
+fn fuzz_regressions_agree() {
+    let mut c = Checker::new();
+    let mut replayed = 0;
+    for target in ["decode_json", "push_events"] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/regressions")
+            .join(target);
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            let bytes = std::fs::read(&path).expect("a regression file");
+            let lines: Vec<&[u8]> = if target == "push_events" {
+                bytes.split(|&b| b == b'\n').collect()
+            } else {
+                vec![&bytes[..]]
+            };
+            for line in lines {
+                if let Ok(text) = core::str::from_utf8(line.trim_ascii()) {
+                    c.check(text);
+                    replayed += 1;
+                }
+            }
+        }
+    }
+    assert!(replayed >= 10, "{replayed} inputs replayed");
 }
