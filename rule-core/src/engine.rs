@@ -10,8 +10,9 @@ use crate::alert::AlertTemplate;
 use crate::compile::compile;
 use crate::decode::{decode, Decoded, FieldTrie};
 use crate::error::{PushError, RuleError};
-use crate::eval;
-use crate::plan::{Plan, ValueRef};
+use crate::eval::{self, EvalCounts};
+use crate::pipes::Pipes;
+use crate::plan::{Plan, ValueKind, ValueRef};
 use crate::rule::Rule;
 use crate::sequence::{Candidate, Completed, Key, Matcher, Ordinal};
 use crate::stats::Stats;
@@ -93,6 +94,11 @@ pub struct Engine {
     pub(crate) alerts: Vec<Alert>,
     pub(crate) completed: Vec<Completed>,
     pub(crate) decoded: Decoded,
+    /// Each field's kind, as scripts read it.
+    pub(crate) kinds: Vec<ValueKind>,
+    pub(crate) eval_counts: EvalCounts,
+    /// `| head`, `| tail` between completed results and the alert buffer.
+    pub(crate) pipes: Pipes<Alert>,
     /// Highest event time seen.
     pub(crate) watermark: Option<i64>,
     pub(crate) arrivals: u64,
@@ -123,7 +129,7 @@ impl Engine {
     /// Compiles `rule`; an EQL error names its line and column.
     pub fn new(rule: Rule, limits: Limits) -> Result<Engine, RuleError> {
         let query = parse(&rule.query)?;
-        let plan = compile(&query)?;
+        let plan = compile(&query, &rule.params)?;
         let trie = FieldTrie::new(&plan.fields);
         let template = AlertTemplate::new(&rule.meta, plan.key_names.clone());
         let matcher = Matcher::new(plan.stages.len(), plan.maxspan_ms);
@@ -131,9 +137,14 @@ impl Engine {
             stage_matches: alloc::vec![0; plan.stages.len()],
             ..Stats::default()
         };
+        let kinds = plan.fields.iter().map(|f| f.kind).collect();
+        let pipes = Pipes::new(&plan.pipes);
         Ok(Engine {
             rule,
             limits,
+            kinds,
+            eval_counts: EvalCounts::default(),
+            pipes,
             plan,
             trie,
             template,
@@ -211,7 +222,13 @@ impl Engine {
         let ordinal: Ordinal = (ts, self.arrivals);
         let mut hits = Vec::new();
         for (i, stage) in self.plan.stages.iter().enumerate() {
-            if !eval::matches(&stage.filter, &self.decoded, text) {
+            if !eval::matches(
+                &stage.filter,
+                &self.decoded,
+                text,
+                &self.kinds,
+                &mut self.eval_counts,
+            ) {
                 continue;
             }
             self.stats.stage_matches[i] += 1;
@@ -223,6 +240,25 @@ impl Engine {
             );
             if !keys.is_empty() {
                 hits.push((i, keys));
+            }
+        }
+        if let Some(until) = &self.plan.until {
+            if eval::matches(
+                &until.filter,
+                &self.decoded,
+                text,
+                &self.kinds,
+                &mut self.eval_counts,
+            ) {
+                let keys = join_keys(
+                    &self.decoded,
+                    &until.keys,
+                    text,
+                    &mut self.stats.truncated_keys,
+                );
+                if !keys.is_empty() {
+                    hits.push((self.plan.stages.len(), keys));
+                }
             }
         }
         if !hits.is_empty() {
@@ -292,12 +328,13 @@ impl Engine {
     }
 
     fn run(&mut self, candidate: &Candidate) {
+        let before = self.alerts.len();
         self.matcher.process(candidate, &mut self.completed);
         for done in self.completed.drain(..) {
             let json = self.template.render(done.last_ts, &done.key, &done.events);
-            self.alerts.push(Alert { json });
-            self.stats.alerts += 1;
+            self.pipes.push(Alert { json }, &mut self.alerts);
         }
+        self.stats.alerts += (self.alerts.len() - before) as u64;
     }
 
     /// Takes a batch of newline-delimited events. A bad line is refused and
@@ -347,13 +384,17 @@ impl Engine {
         self.alerts.len()
     }
 
-    /// End of stream: every event the reorder window holds is matched now.
-    /// Pending sequences stay (they expire with event time), so flushing
-    /// mid-stream loses nothing. Returns alerts waiting to be drained.
+    /// End of stream: every event the reorder window holds is matched now,
+    /// and `| tail` lets out what it holds. Pending sequences stay (they
+    /// expire with event time), so flushing mid-stream loses nothing.
+    /// Returns alerts waiting to be drained.
     pub fn flush(&mut self) -> usize {
         while let Some(Reverse(Held(c))) = self.reorder.pop() {
             self.run(&c);
         }
+        let before = self.alerts.len();
+        self.pipes.flush(&mut self.alerts);
+        self.stats.alerts += (self.alerts.len() - before) as u64;
         self.enforce_limits();
         self.alerts.len()
     }
@@ -376,7 +417,11 @@ impl Engine {
         stats.state_bytes = self.matcher.state_bytes() as u64;
         stats.evictions = self.matcher.counts.evictions;
         stats.expired = self.matcher.counts.expired;
+        stats.ended_by_until = self.matcher.counts.ended_by_until;
         stats.reorder_held = self.reorder.len() as u64;
+        stats.script_errors = self.eval_counts.script_errors;
+        stats.script_truncated = self.eval_counts.script_truncated;
+        stats.piped_out = self.pipes.dropped;
         stats
     }
 }

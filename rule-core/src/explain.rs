@@ -12,7 +12,8 @@ use crate::engine::{event_text, Engine};
 use crate::error::PushError;
 use crate::eval;
 use crate::pattern::{GlobPart, Pattern};
-use crate::plan::{Filter, Ordering, Test, ValueRef};
+use crate::plan::{Filter, Func, Ordering, Scalar, Script, Test, ValueRef};
+use crate::value::Value;
 
 /// The verdict of every stage on one event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,6 +66,13 @@ pub enum Node {
         test: String,
         field: String,
         values: Vec<serde_json::Value>,
+    },
+    /// A condition Elasticsearch runs as a script (functions, arithmetic):
+    /// true when some combination of its fields' values makes it true.
+    Script {
+        result: bool,
+        test: String,
+        fields: Vec<FieldValues>,
     },
 }
 
@@ -127,7 +135,8 @@ fn node_result(node: &Node) -> bool {
         | Node::Or { result, .. }
         | Node::Not { result, .. }
         | Node::Const { result }
-        | Node::Leaf { result, .. } => *result,
+        | Node::Leaf { result, .. }
+        | Node::Script { result, .. } => *result,
     }
 }
 
@@ -149,6 +158,31 @@ impl Explainer<'_> {
                 }
             })
             .collect()
+    }
+
+    fn matches(&self, filter: &Filter) -> bool {
+        let mut counts = eval::EvalCounts::default();
+        eval::matches(
+            filter,
+            self.decoded,
+            self.text,
+            &self.engine.kinds,
+            &mut counts,
+        )
+    }
+
+    fn describe_script(&self, script: &Script) -> String {
+        let names: Vec<&str> = script
+            .slots
+            .iter()
+            .map(|&f| self.engine.plan.fields[usize::from(f)].path.as_str())
+            .collect();
+        let text = scalar_text(&script.expr, &names);
+        if script.negated {
+            format!("not ({text})")
+        } else {
+            text
+        }
     }
 
     fn node(&self, filter: &Filter) -> Node {
@@ -175,8 +209,20 @@ impl Explainer<'_> {
                     child: alloc::boxed::Box::new(child),
                 }
             }
+            Filter::Script(script) => Node::Script {
+                result: self.matches(filter),
+                test: self.describe_script(script),
+                fields: script
+                    .slots
+                    .iter()
+                    .map(|&f| FieldValues {
+                        field: self.engine.plan.fields[usize::from(f)].path.clone(),
+                        values: self.values(f),
+                    })
+                    .collect(),
+            },
             Filter::Leaf(field, test) => {
-                let result = eval::matches(filter, self.decoded, self.text);
+                let result = self.matches(filter);
                 let path = &self.engine.plan.fields[usize::from(*field)].path;
                 let missing = !self.decoded.has_values(*field) && !matches!(test, Test::IsNull);
                 let outcome = match (missing, result) {
@@ -220,6 +266,102 @@ fn describe(field: &str, test: &Test) -> String {
         }
         Test::Number { op, value } => format!("{field} {} {value}", op_text(*op)),
         Test::StringOrder { op, value } => format!("{field} {} {value:?}", op_text(*op)),
+        Test::Regex(regexps) => {
+            let tilde = if regexps.first().is_some_and(|r| r.is_case_insensitive()) {
+                "~"
+            } else {
+                ""
+            };
+            let list: Vec<String> = regexps
+                .iter()
+                .map(|r| format!("{:?}", r.as_str()))
+                .collect();
+            format!("{field} regex{tilde} ({})", list.join(", "))
+        }
+    }
+}
+
+/// A script's expression, written back as EQL.
+fn scalar_text(expr: &Scalar, names: &[&str]) -> String {
+    let arg = |i: usize, args: &[Scalar]| {
+        args.get(i)
+            .map_or_else(String::new, |a| scalar_text(a, names))
+    };
+    let list = |args: &[Scalar]| {
+        args.iter()
+            .map(|a| scalar_text(a, names))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let tilde = |ci: bool| if ci { "~" } else { "" };
+    match expr {
+        Scalar::Const(Value::Str(s)) => format!("{s:?}"),
+        Scalar::Const(v) => v.render().unwrap_or_else(|| "null".to_string()),
+        Scalar::Slot(i) => names
+            .get(usize::from(*i))
+            .copied()
+            .unwrap_or("?")
+            .to_string(),
+        Scalar::Call(func, args) => match func {
+            Func::Arith(op) => format!("({} {} {})", arg(0, args), op.symbol(), arg(1, args)),
+            Func::Neg => format!("-{}", arg(0, args)),
+            Func::Compare(op) => format!("{} {} {}", arg(0, args), op.symbol(), arg(1, args)),
+            Func::And => format!("({} and {})", arg(0, args), arg(1, args)),
+            Func::Or => format!("({} or {})", arg(0, args), arg(1, args)),
+            Func::Not => format!("not {}", arg(0, args)),
+            Func::IsNull => format!("{} == null", arg(0, args)),
+            Func::IsNotNull => format!("{} != null", arg(0, args)),
+            Func::In { insensitive } => format!(
+                "{} in{} ({})",
+                arg(0, args),
+                tilde(*insensitive),
+                list(&args[1.min(args.len())..])
+            ),
+            Func::Like {
+                patterns,
+                insensitive,
+            } => {
+                let p: Vec<String> = patterns.iter().map(pattern_text).collect();
+                format!(
+                    "{} like{} ({})",
+                    arg(0, args),
+                    tilde(*insensitive),
+                    p.join(", ")
+                )
+            }
+            Func::Regex(regexps) => {
+                let ci = regexps.first().is_some_and(|r| r.is_case_insensitive());
+                let p: Vec<String> = regexps
+                    .iter()
+                    .map(|r| format!("{:?}", r.as_str()))
+                    .collect();
+                format!("{} regex{} ({})", arg(0, args), tilde(ci), p.join(", "))
+            }
+            Func::CidrMatch(nets) => {
+                let n: Vec<String> = nets.iter().map(|n| format!("\"{n}\"")).collect();
+                format!("cidrMatch({}, {})", arg(0, args), n.join(", "))
+            }
+            Func::Between { insensitive } => {
+                format!("between{}({})", tilde(*insensitive), list(args))
+            }
+            Func::Concat => format!("concat({})", list(args)),
+            Func::EndsWith { insensitive } => {
+                format!("endsWith{}({})", tilde(*insensitive), list(args))
+            }
+            Func::IndexOf { insensitive } => {
+                format!("indexOf{}({})", tilde(*insensitive), list(args))
+            }
+            Func::Length => format!("length({})", list(args)),
+            Func::Number => format!("number({})", list(args)),
+            Func::StartsWith { insensitive } => {
+                format!("startsWith{}({})", tilde(*insensitive), list(args))
+            }
+            Func::String => format!("string({})", list(args)),
+            Func::StringContains { insensitive } => {
+                format!("stringContains{}({})", tilde(*insensitive), list(args))
+            }
+            Func::Substring => format!("substring({})", list(args)),
+        },
     }
 }
 

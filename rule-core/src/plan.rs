@@ -1,12 +1,16 @@
 //! The compiled rule: what the engine runs. Built by [`crate::compile`] from
 //! the syntax tree; knows every field it reads and each field's type.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::pattern::Pattern;
+use crate::regexp::Regexp;
+pub use crate::syntax::ast::{ArithOp, CompareOp};
+use crate::value::Value;
 
 /// Index into [`Plan::fields`].
 pub type FieldId = u16;
@@ -39,10 +43,42 @@ impl FieldType {
     }
 }
 
+/// What a script sees of a field's values: Elasticsearch's doc values
+/// for the field's mapped type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Strings (`keyword`, `wildcard`, the keyword sub-field of `text`).
+    Keyword,
+    /// `long`, `integer`, `short`, `byte`: integers.
+    Long,
+    /// `double`, `float`, `half_float`, `scaled_float`.
+    Double,
+    /// A number with no mapping: an integer when the value is one, as
+    /// Elasticsearch's dynamic mapping makes JSON integers `long`.
+    Number,
+    /// `boolean`.
+    Bool,
+    /// `ip`.
+    Ip,
+    /// `date`: epoch milliseconds.
+    Date,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldSpec {
+    /// The path read from events (an alias already resolved).
     pub path: String,
+    /// How the decoder reads it.
     pub ty: FieldType,
+    /// How scripts see it.
+    pub kind: ValueKind,
+}
+
+/// `| head N` and `| tail N`, applied to results in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipePlan {
+    Head(u64),
+    Tail(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -50,15 +86,22 @@ pub struct Plan {
     pub fields: Vec<FieldSpec>,
     /// Join fields shared by all stages, then each stage's own.
     pub stages: Vec<StagePlan>,
+    /// `until`: a pending sequence whose key sees such an event is dropped.
+    pub until: Option<StagePlan>,
     pub maxspan_ms: Option<i64>,
     /// The field names alerts use for the join key values, positionally.
     pub key_names: Vec<String>,
+    pub pipes: Vec<PipePlan>,
 }
 
 #[derive(Debug, Clone)]
 pub struct StagePlan {
     pub filter: Filter,
     pub keys: Vec<FieldId>,
+    /// `with runs=N`: the stage matches N events in a row (1 when absent).
+    pub runs: u32,
+    /// `![...]`: satisfied by the absence of such an event.
+    pub missing: bool,
 }
 
 /// A boolean filter over one event. Two-valued: a leaf on a missing field is
@@ -68,8 +111,75 @@ pub enum Filter {
     Const(bool),
     And(Vec<Filter>),
     Or(Vec<Filter>),
-    Not(alloc::boxed::Box<Filter>),
+    Not(Box<Filter>),
     Leaf(FieldId, Test),
+    /// What Elasticsearch runs as a script: see [`Script`].
+    Script(Box<Script>),
+}
+
+/// A condition Elasticsearch cannot turn into a Lucene query, run as its
+/// Painless script runs: each field occurrence (`slots`) ranges over the
+/// field's values (a missing field is one `null`), and the script is true
+/// when some combination makes `expr` true (`multiValueDocValues`). A
+/// `not` around the script negates that search (`negated`), as
+/// Elasticsearch hoists it.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub negated: bool,
+    pub expr: Scalar,
+    pub slots: Vec<FieldId>,
+}
+
+/// A value expression inside a script.
+#[derive(Debug, Clone)]
+pub enum Scalar {
+    Const(Value<'static>),
+    /// The value of the script's `slots[i]` in the combination tried.
+    Slot(u8),
+    Call(Func, Vec<Scalar>),
+}
+
+/// An operator or function of a script; see [`crate::functions`].
+#[derive(Debug, Clone)]
+pub enum Func {
+    Arith(ArithOp),
+    Neg,
+    Compare(CompareOp),
+    And,
+    Or,
+    Not,
+    IsNull,
+    IsNotNull,
+    /// The first argument against the rest.
+    In {
+        insensitive: bool,
+    },
+    Like {
+        patterns: Vec<Pattern>,
+        insensitive: bool,
+    },
+    Regex(Vec<Regexp>),
+    CidrMatch(Vec<IpNet>),
+    Between {
+        insensitive: bool,
+    },
+    Concat,
+    EndsWith {
+        insensitive: bool,
+    },
+    IndexOf {
+        insensitive: bool,
+    },
+    Length,
+    Number,
+    StartsWith {
+        insensitive: bool,
+    },
+    String,
+    StringContains {
+        insensitive: bool,
+    },
+    Substring,
 }
 
 /// A test on one field: true when any of its values passes (P5).
@@ -88,6 +198,8 @@ pub enum Test {
     Number { op: Ordering, value: f64 },
     /// Ordered comparison of keywords (byte order, as Lucene's terms).
     StringOrder { op: Ordering, value: String },
+    /// `regex`, `regex~`: a Lucene `regexp` query, any pattern.
+    Regex(Vec<Regexp>),
 }
 
 /// `<`, `<=`, `>`, `>=`, `==` for ordered tests.

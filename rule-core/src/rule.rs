@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RuleError;
+use crate::mapping::Mapping;
 
 /// Elastic's rule file, embedded: the engine's default rule.
 pub const EMBEDDED_RULE_TOML: &str = include_str!("../rule.toml");
@@ -15,6 +16,40 @@ pub const EMBEDDED_RULE_TOML: &str = include_str!("../rule.toml");
 pub struct Rule {
     pub query: String,
     pub meta: RuleMeta,
+    /// How the query reads events: Elasticsearch's EQL request parameters.
+    #[serde(default)]
+    pub params: QueryParams,
+}
+
+/// Elasticsearch's EQL request parameters that change what a query means.
+/// Every one is optional; the defaults are Elasticsearch's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QueryParams {
+    /// The event time (`@timestamp`). A rule's `timestamp_override` does not
+    /// set it: Kibana uses the override for its search window only, and
+    /// sequences keep event time.
+    pub timestamp_field: Option<String>,
+    /// Orders events of the same time: a missing value sorts after a
+    /// present one. None by default (arrival order then).
+    pub tiebreaker_field: Option<String>,
+    /// What `process where` tests (`event.category`); a rule's
+    /// `event_category_override`.
+    pub event_category_field: Option<String>,
+    /// The index mapping; without one, types are inferred from the query.
+    pub mapping: Option<Mapping>,
+}
+
+impl QueryParams {
+    pub fn timestamp_field(&self) -> &str {
+        self.timestamp_field.as_deref().unwrap_or("@timestamp")
+    }
+
+    pub fn event_category_field(&self) -> &str {
+        self.event_category_field
+            .as_deref()
+            .unwrap_or("event.category")
+    }
 }
 
 /// What an alert tells about the rule that raised it.
@@ -98,6 +133,10 @@ struct RuleSection {
     threat: Vec<Threat>,
     language: String,
     query: String,
+    #[serde(default)]
+    tiebreaker_field: Option<String>,
+    #[serde(default)]
+    event_category_override: Option<String>,
 }
 
 impl Rule {
@@ -133,6 +172,11 @@ impl Rule {
                 risk_score: r.risk_score,
                 threat: r.threat,
             },
+            params: QueryParams {
+                tiebreaker_field: r.tiebreaker_field,
+                event_category_field: r.event_category_override,
+                ..QueryParams::default()
+            },
         })
     }
 
@@ -142,6 +186,7 @@ impl Rule {
         Rule {
             query: query.into(),
             meta: meta.unwrap_or_else(|| Rule::embedded().meta),
+            params: QueryParams::default(),
         }
     }
 }

@@ -118,6 +118,7 @@ struct Slot {
 pub struct MatcherCounts {
     pub expired: u64,
     pub evictions: u64,
+    pub ended_by_until: u64,
 }
 
 pub struct Matcher {
@@ -158,14 +159,30 @@ impl Matcher {
         self.state_bytes
     }
 
-    /// Runs one candidate: later stages first, so an event never pairs with itself.
+    /// Runs one candidate: later stages first, so an event never pairs with
+    /// itself. A hit at stage `stage_count` is the query's `until`: it runs
+    /// first, dropping the sequences of its key that it comes after.
     pub fn process(&mut self, c: &Candidate, out: &mut Vec<Completed>) {
         for (stage, keys) in c.hits.iter().rev() {
             for key in keys {
-                if *stage == 0 {
+                if *stage == self.stage_count {
+                    self.until(c.ordinal, key);
+                } else if *stage == 0 {
                     self.start(c, key, out);
                 } else {
                     self.extend(*stage, c, key, out);
+                }
+            }
+        }
+    }
+
+    /// `until`: pending sequences of `key` that this event comes after end.
+    fn until(&mut self, ordinal: Ordinal, key: &Key) {
+        for stage in 0..self.stage_count.saturating_sub(1) {
+            if let Some(slot) = self.find(stage, key) {
+                if self.slots[slot as usize].last < ordinal {
+                    self.remove(slot);
+                    self.counts.ended_by_until += 1;
                 }
             }
         }

@@ -183,7 +183,8 @@ impl Engine {
             let event = r.event()?;
             let mut hits = Vec::new();
             for _ in 0..r.count(8)? {
-                let stage = r.stage(stages)?;
+                // A hit one past the last stage is the query's `until`.
+                let stage = r.stage(stages + u32::from(self.plan.until.is_some()))?;
                 let mut ks = Vec::new();
                 for _ in 0..r.count(4)? {
                     ks.push(r.key()?);

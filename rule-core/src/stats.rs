@@ -33,6 +33,16 @@ pub struct Stats {
     pub reorder_held: u64,
     /// Join-key combinations dropped past [`crate::engine::MAX_KEYS_PER_EVENT`].
     pub truncated_keys: u64,
+    /// Script conditions that failed on an event's values (integer
+    /// overflow, division by zero, `number("x")`): false for that event.
+    /// Elasticsearch fails the whole search instead.
+    pub script_errors: u64,
+    /// Script conditions cut at 4096 combinations of field values (false then).
+    pub script_truncated: u64,
+    /// Pending sequences ended by the query's `until`.
+    pub ended_by_until: u64,
+    /// Results dropped by `| head` or `| tail`.
+    pub piped_out: u64,
 }
 
 /// Errors by kind; serialises as `{"invalid_json": 3, ...}`.

@@ -45,6 +45,14 @@ fn accepts_the_constructs_of_two_stage_sequence_rules() {
         "sequence by host.id with maxspan=1d [process where process.name == \"\"\"raw\\string\"\"\"] [file where file.name == \"tab\\there \\u{41}\"]",
         "process where process.name == \"sshd\" // a comment\n and /* another */ process.pid == 1",
         r#"sequence by host.id [file where event.action : ("creation", "rename")] [file where process.name not in ("a", "b")] [process where true]"#,
+        r#"process where length(process.name) > 3 and process.pid + 1 > 3 | head 5"#,
+        r#"sequence by process.pid [process where true] [file where true] until [process where event.type == "end"]"#,
+        r#"process where substring(process.name, 0, 2) : "ba" and between~(process.command_line, "-C ", " ") != """#,
+        r#"process where process.name regex~ "ba[a-z]+" and not process.executable regex ("/usr/.*", "/bin/.*")"#,
+        r#"process where ?process.nosuch == null and `process.name` in ("a", concat("b", "c")) | tail 2"#,
+        r#"process where startsWith~(process.executable, process.name) and indexOf(process.name, ".") >= 0"#,
+        r#"process where number(process.pid_text, 16) % 2 == 1 and -process.pid < 0 and string(process.pid) : "1*""#,
+        r#"file where cidrMatch(source.ip, "10.0.0.0/8") and add(file.size, 1) > 2 and divide(file.size, 2) == modulo(3, 2)"#,
     ] {
         compile(eql).unwrap_or_else(|e| panic!("{eql}\n{e}"));
     }
@@ -53,17 +61,18 @@ fn accepts_the_constructs_of_two_stage_sequence_rules() {
 #[test]
 fn refuses_what_it_does_not_run_with_line_and_column() {
     refused_at(
-        "sequence [process where true] [file where true] until [process where true]",
+        "sequence [process where true] [file where true] until ![process where true]",
         1,
-        49,
+        55,
         "until",
     );
-    refused_at("process where true | head 5", 1, 20, "pipes");
+    refused_at("process where true | sort x", 1, 22, "unknown pipe");
+    refused_at("process where true | head -1", 1, 27, "whole number");
     refused_at(
-        "sequence\n  [process where process.name regex \"a.*\"]\n  [file where true]",
+        "sequence\n  [process where process.name regex \"a[\"]\n  [file where true]",
         2,
-        31,
-        "regex",
+        40,
+        "regular expression",
     );
     refused_at("join [process where true] [file where true]", 1, 1, "join");
     refused_at(
@@ -72,13 +81,61 @@ fn refuses_what_it_does_not_run_with_line_and_column() {
         1,
         "sample",
     );
-    refused_at("process where length(process.name) > 3", 1, 15, "length");
-    refused_at("process where process.pid + 1 > 3", 1, 27, "arithmetic");
+    refused_at(
+        "process where length(process.pid) > 3 and process.pid > 1",
+        1,
+        22,
+        "must be a string",
+    );
+    refused_at("process where \"a\" + 1 > 3", 1, 15, "needs a number");
+    refused_at(
+        "process where process.name == process.executable",
+        1,
+        31,
+        "comparisons against fields",
+    );
+    refused_at(
+        "process where nosuch(process.name)",
+        1,
+        15,
+        "unknown function",
+    );
+    refused_at(
+        "process where length~(process.name) > 1",
+        1,
+        15,
+        "no case-insensitive",
+    );
+    refused_at(
+        "process where substring(process.name) == \"a\"",
+        1,
+        15,
+        "2 to 3 arguments",
+    );
+    refused_at("process where 1 / 0 == 1", 1, 17, "division by zero");
     refused_at(
         "sequence with runs=2 [process where true] [file where true]",
         1,
         15,
         "runs",
+    );
+    refused_at(
+        "sequence [process where true] with runs=0 [file where true]",
+        1,
+        41,
+        "runs must be",
+    );
+    refused_at(
+        "sequence with maxspan=1s [process where true] ![file where true]",
+        1,
+        47,
+        "missing-event",
+    );
+    refused_at(
+        "sequence [process where true] ![file where true]",
+        1,
+        31,
+        "needs `with maxspan=`",
     );
     refused_at("process where process.name = \"x\"", 1, 28, "==");
     refused_at("process where process.name == 'x'", 1, 31, "double quotes");

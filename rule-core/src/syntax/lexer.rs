@@ -30,6 +30,13 @@ pub enum TokenKind {
     Gt,
     GtEq,
     Pipe,
+    /// `?` right before a field name: an optional field.
+    Question,
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Percent,
     /// Any other operator character, kept to name it in an error.
     Other(char),
     End,
@@ -174,11 +181,16 @@ impl Lexer<'_> {
                     "?\"...\" raw strings are not EQL: use \"\"\"...\"\"\"",
                 ))
             }
+            b'?' => self.single(TokenKind::Question),
+            b'+' => self.single(TokenKind::Plus),
+            // A sign is an operator, as in Elasticsearch's grammar: `a-1` is
+            // a subtraction, and the parser folds `-1` into a literal.
+            b'-' => self.single(TokenKind::Minus),
+            b'*' => self.single(TokenKind::Star),
+            b'/' => self.single(TokenKind::Slash),
+            b'%' => self.single(TokenKind::Percent),
             b'`' => self.quoted_name(position)?,
             b'0'..=b'9' => self.number(position)?,
-            b'-' if self.bytes.get(self.at + 1).is_some_and(u8::is_ascii_digit) => {
-                self.number(position)?
-            }
             c if c == b'_' || c == b'@' || c.is_ascii_alphabetic() => self.name(),
             _ => {
                 let c = self.src[self.at..].chars().next().unwrap_or('\u{fffd}');
@@ -236,9 +248,6 @@ impl Lexer<'_> {
 
     fn number(&mut self, position: Position) -> Result<TokenKind, RuleError> {
         let start = self.at;
-        if self.bytes[self.at] == b'-' {
-            self.at += 1;
-        }
         let digits = |lx: &mut Self| {
             while lx.bytes.get(lx.at).is_some_and(u8::is_ascii_digit) {
                 lx.at += 1;

@@ -1,30 +1,44 @@
 //! Recursive descent from tokens to [`ast::Query`](super::ast::Query).
 //!
-//! Grammar, following Elasticsearch's `EqlBase.g4` for the part we run:
+//! Grammar, following Elasticsearch's `EqlBase.g4`:
 //!
 //! ```text
-//! query     := sequence | eventFilter
-//! sequence  := "sequence" (by | with)* stage stage+
-//! by        := "by" field ("," field)*
-//! with      := "with" "maxspan" "=" INTEGER UNIT          UNIT: ms s m h d
-//! stage     := "[" eventFilter "]" by?
+//! statement   := query pipe*
+//! query       := sequence | sample | eventFilter
+//! sequence    := "sequence" (by | with)* stage stage+ ("until" stage)?
+//! sample      := "sample" by? stage+
+//! by          := "by" field ("," field)*
+//! with        := "with" "maxspan" "=" INTEGER UNIT            UNIT: ms s m h d
+//! stage       := "!"? "[" eventFilter "]" (("with" "runs" "=" INTEGER) | by)*
+//! pipe        := "|" ("head" | "tail") INTEGER
 //! eventFilter := ("any" | NAME | STRING) "where" expr
-//! expr      := and ("or" and)*
-//! and       := not ("and" not)*
-//! not       := "not" not | predicate
-//! predicate := primary (CMP primary | "not"? MATCHOP (primary | "(" list ")"))?
-//! primary   := literal | field | NAME "~"? "(" args ")" | "(" expr ")"
+//! expr        := and ("or" and)*
+//! and         := not ("and" not)*
+//! not         := "not" not | comparison
+//! comparison  := additive (CMP additive)?
+//! additive    := multiplicative (("+" | "-") multiplicative)*
+//! multiplicative := unary (("*" | "/" | "%") unary)*
+//! unary       := ("-" | "+") unary | predicate
+//! predicate   := primary ("not"? "in" "~"? "(" expr ("," expr)* ")"
+//!                        | "not"? MATCHOP (literal | "(" literal ("," literal)* ")"))?
+//! MATCHOP     := ":" | "like" | "like~" | "regex" | "regex~"
+//! primary     := literal | "?"? field | NAME "~"? "(" args ")" | "(" expr ")"
 //! ```
 //!
-//! Anything else (pipes, `until`, `join`, `sample`, `runs=`, regex,
-//! arithmetic, missing events) is refused with its line and column.
+//! As in Elasticsearch, a predicate binds to the primary before it
+//! (`a + b in (1, 2)` tests `b`), a comparison does not chain, and a sign
+//! before a number is folded into the literal. `join` (which Elasticsearch
+//! refuses too) and pipes other than `head` and `tail` are refused with
+//! their line and column.
 
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::ast::{CompareOp, Expr, Field, Literal, MatchOp, Query, Stage};
+use super::ast::{
+    ArithOp, CompareOp, Expr, Field, Literal, MatchOp, Pipe, Query, QueryKind, Stage,
+};
 use super::lexer::{tokenize, Token, TokenKind};
 use crate::error::{Position, RuleError};
 
@@ -36,7 +50,8 @@ pub fn parse(src: &str) -> Result<Query, RuleError> {
         at: 0,
         depth: 0,
     };
-    let query = p.query()?;
+    let mut query = p.query()?;
+    query.pipes = p.pipes()?;
     p.expect_end()?;
     Ok(query)
 }
@@ -51,6 +66,9 @@ struct Parser {
 
 /// Deeper nesting is refused. Elastic's rules nest a handful of levels.
 pub const MAX_NESTING: usize = 64;
+
+/// `with runs=N` takes at most this many, as Elasticsearch does.
+pub const MAX_RUNS: u32 = 100;
 
 const KEYWORDS: &[&str] = &[
     "and", "any", "by", "false", "in", "join", "like", "maxspan", "not", "null", "of", "or",
@@ -127,12 +145,25 @@ impl Parser {
         let t = self.peek();
         match &t.kind {
             TokenKind::End => Ok(()),
-            TokenKind::Pipe => Err(unsupported(t.position, "pipes (`| head`, `| tail`, ...)")),
-            TokenKind::Name(n) if n == "until" => {
-                Err(unsupported(t.position, "`until` in a sequence"))
-            }
             _ => Err(self.error_here("end of query")),
         }
+    }
+
+    /// Runs `f` one nesting level deeper; refuses past [`MAX_NESTING`].
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, RuleError>,
+    ) -> Result<T, RuleError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(RuleError::at(
+                self.peek().position,
+                format!("expression nests deeper than {MAX_NESTING} levels"),
+            ));
+        }
+        let out = f(self)?;
+        self.depth -= 1;
+        Ok(out)
     }
 
     fn query(&mut self) -> Result<Query, RuleError> {
@@ -140,30 +171,40 @@ impl Parser {
         match &t.kind {
             TokenKind::Name(n) if n == "sequence" => {
                 self.bump();
-                self.sequence()
+                self.sequence(t.position)
             }
-            TokenKind::Name(n) if n == "join" || n == "sample" => {
-                Err(unsupported(t.position, &format!("`{n}` queries")))
+            TokenKind::Name(n) if n == "sample" => {
+                self.bump();
+                self.sample(t.position)
             }
+            TokenKind::Name(n) if n == "join" => Err(RuleError::at(
+                t.position,
+                "`join` queries are not supported by Elasticsearch's EQL",
+            )),
             _ => {
                 let position = t.position;
                 let (category, condition) = self.event_filter()?;
                 Ok(Query {
+                    kind: QueryKind::Event,
                     by: Vec::new(),
                     maxspan_ms: None,
                     stages: alloc::vec![Stage {
                         category,
                         condition,
                         by: Vec::new(),
+                        runs: 1,
+                        missing: false,
                         position
                     }],
-                    is_sequence: false,
+                    until: None,
+                    pipes: Vec::new(),
+                    position,
                 })
             }
         }
     }
 
-    fn sequence(&mut self) -> Result<Query, RuleError> {
+    fn sequence(&mut self, position: Position) -> Result<Query, RuleError> {
         let mut by = Vec::new();
         let mut maxspan_ms = None;
         loop {
@@ -177,34 +218,119 @@ impl Parser {
                 break;
             }
         }
-        let mut stages = Vec::new();
-        while self.peek().kind == TokenKind::LBracket {
-            stages.push(self.stage()?);
-        }
-        if self.peek().kind == TokenKind::Other('!') {
-            return Err(unsupported(
-                self.peek().position,
-                "missing-event stages `![...]`",
-            ));
-        }
+        let stages = self.stages()?;
         if stages.len() < 2 {
             return Err(
                 self.error_here("`[` to start a sequence stage (a sequence needs two or more)")
             );
         }
+        let until = if self.eat_name("until") {
+            let stage = self.stage()?;
+            if stage.missing {
+                return Err(RuleError::at(
+                    stage.position,
+                    "`until` takes an event stage, not a missing event",
+                ));
+            }
+            Some(stage)
+        } else {
+            None
+        };
         Ok(Query {
+            kind: QueryKind::Sequence,
             by,
             maxspan_ms,
             stages,
-            is_sequence: true,
+            until,
+            pipes: Vec::new(),
+            position,
         })
+    }
+
+    fn sample(&mut self, position: Position) -> Result<Query, RuleError> {
+        let by = if self.eat_name("by") {
+            self.fields()?
+        } else {
+            Vec::new()
+        };
+        let stages = self.stages()?;
+        if stages.is_empty() {
+            return Err(self.error_here("`[` to start a sample stage"));
+        }
+        if let Some(missing) = stages.iter().find(|s| s.missing) {
+            return Err(RuleError::at(
+                missing.position,
+                "a sample has no missing-event stages",
+            ));
+        }
+        Ok(Query {
+            kind: QueryKind::Sample,
+            by,
+            maxspan_ms: None,
+            stages,
+            until: None,
+            pipes: Vec::new(),
+            position,
+        })
+    }
+
+    fn stages(&mut self) -> Result<Vec<Stage>, RuleError> {
+        let mut stages = Vec::new();
+        while self.peek().kind == TokenKind::LBracket
+            || (self.peek().kind == TokenKind::Other('!')
+                && self.peek_at(1).kind == TokenKind::LBracket)
+        {
+            stages.push(self.stage()?);
+        }
+        Ok(stages)
+    }
+
+    fn pipes(&mut self) -> Result<Vec<Pipe>, RuleError> {
+        let mut pipes = Vec::new();
+        while self.eat(&TokenKind::Pipe) {
+            let t = self.bump();
+            let head = match &t.kind {
+                TokenKind::Name(n) if n == "head" => true,
+                TokenKind::Name(n) if n == "tail" => false,
+                TokenKind::Name(n) => {
+                    return Err(RuleError::at(
+                        t.position,
+                        format!("unknown pipe `{n}`: Elasticsearch's EQL has `head` and `tail`"),
+                    ))
+                }
+                other => {
+                    return Err(RuleError::at(
+                        t.position,
+                        format!("expected `head` or `tail`, found {}", describe(other)),
+                    ))
+                }
+            };
+            let n = self.bump();
+            let TokenKind::Integer(count) = n.kind else {
+                return Err(RuleError::at(
+                    n.position,
+                    "a pipe takes a whole number, as in `| head 5`",
+                ));
+            };
+            let count = u64::try_from(count)
+                .map_err(|_| RuleError::at(n.position, "a pipe's number must not be negative"))?;
+            pipes.push(if head {
+                Pipe::Head(count, t.position)
+            } else {
+                Pipe::Tail(count, t.position)
+            });
+        }
+        Ok(pipes)
     }
 
     fn maxspan(&mut self) -> Result<u64, RuleError> {
         let t = self.peek().clone();
         if let TokenKind::Name(n) = &t.kind {
             if n == "runs" {
-                return Err(unsupported(t.position, "`with runs=`"));
+                return Err(RuleError::at(
+                    t.position,
+                    "`with runs=` belongs to a stage: `[...] with runs=2`",
+                ));
             }
         }
         self.expect_name("maxspan")?;
@@ -254,44 +380,70 @@ impl Parser {
         Ok(out)
     }
 
+    /// A field name, with its `?` when optional.
     fn field(&mut self) -> Result<Field, RuleError> {
+        let start = self.peek().position;
+        let optional = self.eat(&TokenKind::Question);
         let t = self.peek().clone();
-        match t.kind {
-            TokenKind::Name(n) if !is_keyword(&n) => {
-                self.bump();
-                Ok(Field {
-                    path: n,
-                    position: t.position,
-                })
-            }
-            TokenKind::QuotedName(n) => {
-                self.bump();
-                Ok(Field {
-                    path: n,
-                    position: t.position,
-                })
-            }
-            _ => Err(self.error_here("a field name")),
+        if optional && t.start != self.tokens[self.at - 1].end {
+            return Err(RuleError::at(
+                t.position,
+                "`?` must stand right before the field name, as in `?process.name`",
+            ));
         }
+        let path = match t.kind {
+            TokenKind::Name(n) if !is_keyword(&n) => n,
+            TokenKind::QuotedName(n) => n,
+            _ => return Err(self.error_here("a field name")),
+        };
+        self.bump();
+        Ok(Field {
+            path,
+            optional,
+            position: start,
+        })
     }
 
     fn stage(&mut self) -> Result<Stage, RuleError> {
-        let open = self.expect(&TokenKind::LBracket, "`[`")?;
+        let start = self.peek().position;
+        let missing = self.eat(&TokenKind::Other('!'));
+        self.expect(&TokenKind::LBracket, "`[`")?;
         let (category, condition) = self.event_filter()?;
         self.expect(&TokenKind::RBracket, "`]` to close the stage")?;
         let mut by = Vec::new();
-        if self.eat_name("by") {
-            by = self.fields()?;
-        }
-        if self.is_name("with") {
-            return Err(unsupported(self.peek().position, "per-stage `with runs=`"));
+        let mut runs = None;
+        loop {
+            if by.is_empty() && self.eat_name("by") {
+                by = self.fields()?;
+            } else if runs.is_none() && self.is_name("with") {
+                self.bump();
+                runs = Some(self.runs()?);
+            } else {
+                break;
+            }
         }
         Ok(Stage {
             category,
             condition,
             by,
-            position: open.position,
+            runs: runs.unwrap_or(1),
+            missing,
+            position: start,
         })
+    }
+
+    /// `runs=N` after a stage's `with`: Elasticsearch takes 1 to 100.
+    fn runs(&mut self) -> Result<u32, RuleError> {
+        self.expect_name("runs")?;
+        self.expect(&TokenKind::Assign, "`=`")?;
+        let n = self.bump();
+        match n.kind {
+            TokenKind::Integer(v) if (1..=i64::from(MAX_RUNS)).contains(&v) => Ok(v as u32),
+            _ => Err(RuleError::at(
+                n.position,
+                format!("runs must be a whole number from 1 to {MAX_RUNS}"),
+            )),
+        }
     }
 
     fn event_filter(&mut self) -> Result<(Option<String>, Expr), RuleError> {
@@ -300,6 +452,7 @@ impl Parser {
             TokenKind::Name(n) if n == "any" => None,
             TokenKind::Name(n) if !is_keyword(&n) && !n.contains('.') => Some(n),
             TokenKind::String(s) => Some(s),
+            TokenKind::QuotedName(n) => Some(n),
             other => {
                 return Err(RuleError::at(
                     t.position,
@@ -315,22 +468,16 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Expr, RuleError> {
-        self.depth += 1;
-        if self.depth > MAX_NESTING {
-            return Err(RuleError::at(
-                self.peek().position,
-                format!("expression nests deeper than {MAX_NESTING} levels"),
-            ));
-        }
-        let mut any = alloc::vec![self.and()?];
-        while self.eat_name("or") {
-            any.push(self.and()?);
-        }
-        self.depth -= 1;
-        Ok(if any.len() == 1 {
-            any.remove(0)
-        } else {
-            Expr::Or(any)
+        self.nested(|p| {
+            let mut any = alloc::vec![p.and()?];
+            while p.eat_name("or") {
+                any.push(p.and()?);
+            }
+            Ok(if any.len() == 1 {
+                any.remove(0)
+            } else {
+                Expr::Or(any)
+            })
         })
     }
 
@@ -349,61 +496,118 @@ impl Parser {
     fn not(&mut self) -> Result<Expr, RuleError> {
         let position = self.peek().position;
         if self.eat_name("not") {
-            self.depth += 1;
-            if self.depth > MAX_NESTING {
-                return Err(RuleError::at(
-                    position,
-                    format!("`not` nests deeper than {MAX_NESTING} levels"),
-                ));
-            }
-            let inner = self.not()?;
-            self.depth -= 1;
+            let inner = self.nested(Self::not)?;
             return Ok(Expr::Not(Box::new(inner), position));
         }
-        self.predicate()
+        self.comparison()
     }
 
-    fn predicate(&mut self) -> Result<Expr, RuleError> {
-        let left = self.primary()?;
-        let t = self.peek().clone();
-        let compare = match t.kind {
-            TokenKind::Eq => Some(CompareOp::Eq),
-            TokenKind::NotEq => Some(CompareOp::NotEq),
-            TokenKind::Lt => Some(CompareOp::Lt),
-            TokenKind::LtEq => Some(CompareOp::LtEq),
-            TokenKind::Gt => Some(CompareOp::Gt),
-            TokenKind::GtEq => Some(CompareOp::GtEq),
+    fn comparison(&mut self) -> Result<Expr, RuleError> {
+        let left = self.additive()?;
+        let Some(op) = self.compare_op()? else {
+            return Ok(left);
+        };
+        let t = self.bump();
+        let right = self.additive()?;
+        if self.compare_op()?.is_some() {
+            return Err(RuleError::at(
+                self.peek().position,
+                "comparisons do not chain: use `and`",
+            ));
+        }
+        Ok(Expr::Compare {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+            position: t.position,
+        })
+    }
+
+    fn compare_op(&self) -> Result<Option<CompareOp>, RuleError> {
+        let t = self.peek();
+        Ok(Some(match t.kind {
+            TokenKind::Eq => CompareOp::Eq,
+            TokenKind::NotEq => CompareOp::NotEq,
+            TokenKind::Lt => CompareOp::Lt,
+            TokenKind::LtEq => CompareOp::LtEq,
+            TokenKind::Gt => CompareOp::Gt,
+            TokenKind::GtEq => CompareOp::GtEq,
             TokenKind::Assign => {
                 return Err(RuleError::at(
                     t.position,
                     "`=` is not a comparison: use `==`",
                 ))
             }
-            TokenKind::Other(c @ ('+' | '-' | '*' | '/' | '%')) => {
-                return Err(unsupported(t.position, &format!("arithmetic (`{c}`)")))
-            }
-            _ => None,
-        };
-        if let Some(op) = compare {
-            self.bump();
-            let right = self.primary()?;
-            return Ok(Expr::Compare {
-                op,
-                left: Box::new(left),
-                right: Box::new(right),
-                position: t.position,
-            });
+            _ => return Ok(None),
+        }))
+    }
+
+    fn additive(&mut self) -> Result<Expr, RuleError> {
+        let mut left = self.multiplicative()?;
+        loop {
+            let op = match self.peek().kind {
+                TokenKind::Plus => ArithOp::Add,
+                TokenKind::Minus => ArithOp::Sub,
+                _ => return Ok(left),
+            };
+            let t = self.bump();
+            let right = self.multiplicative()?;
+            left = arith(op, left, right, t.position);
         }
+    }
+
+    fn multiplicative(&mut self) -> Result<Expr, RuleError> {
+        let mut left = self.unary()?;
+        loop {
+            let op = match self.peek().kind {
+                TokenKind::Star => ArithOp::Mul,
+                TokenKind::Slash => ArithOp::Div,
+                TokenKind::Percent => ArithOp::Mod,
+                _ => return Ok(left),
+            };
+            let t = self.bump();
+            let right = self.unary()?;
+            left = arith(op, left, right, t.position);
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr, RuleError> {
+        let t = self.peek().clone();
+        match t.kind {
+            TokenKind::Minus => {
+                self.bump();
+                let inner = self.nested(Self::unary)?;
+                Ok(match inner {
+                    Expr::Literal(Literal::Integer(i), _) => {
+                        Expr::Literal(Literal::Integer(i.wrapping_neg()), t.position)
+                    }
+                    Expr::Literal(Literal::Float(f), _) => {
+                        Expr::Literal(Literal::Float(-f), t.position)
+                    }
+                    other => Expr::Neg(Box::new(other), t.position),
+                })
+            }
+            TokenKind::Plus => {
+                self.bump();
+                self.nested(Self::unary)
+            }
+            _ => self.predicate(),
+        }
+    }
+
+    fn predicate(&mut self) -> Result<Expr, RuleError> {
+        let left = self.primary()?;
         // `x not in (...)`: a `not` here belongs to the operator that follows.
         let negated = self.is_name("not")
-            && matches!(&self.peek_at(1).kind, TokenKind::Name(n) if n == "in" || n == "like");
+            && matches!(&self.peek_at(1).kind,
+                TokenKind::Name(n) if matches!(n.as_str(), "in" | "like" | "regex"));
         if negated {
             self.bump();
         }
         let op_token = self.peek().clone();
         let op = match &op_token.kind {
             TokenKind::Colon => Some(MatchOp::Colon),
-            TokenKind::Name(n) if n == "in" || n == "like" => {
+            TokenKind::Name(n) if matches!(n.as_str(), "in" | "like" | "regex") => {
                 let tilde = self.peek_at(1);
                 let insensitive = tilde.kind == TokenKind::Tilde && tilde.start == op_token.end;
                 if insensitive {
@@ -413,30 +617,36 @@ impl Parser {
                     ("in", false) => MatchOp::In,
                     ("in", true) => MatchOp::InInsensitive,
                     ("like", false) => MatchOp::Like,
-                    _ => MatchOp::LikeInsensitive,
+                    ("like", true) => MatchOp::LikeInsensitive,
+                    ("regex", false) => MatchOp::Regex,
+                    _ => MatchOp::RegexInsensitive,
                 })
-            }
-            TokenKind::Name(n) if n == "regex" => {
-                return Err(unsupported(op_token.position, "`regex`"))
             }
             _ => None,
         };
         let Some(op) = op else {
             if negated {
-                return Err(self.error_here("`in` or `like` after `not`"));
+                return Err(self.error_here("`in`, `like` or `regex` after `not`"));
             }
             return Ok(left);
         };
         self.bump();
+        let is_in = matches!(op, MatchOp::In | MatchOp::InInsensitive);
         let right = if self.peek().kind == TokenKind::LParen {
             self.bump();
-            let list = self.list()?;
+            let list = self.nested(|p| {
+                let mut out = alloc::vec![p.list_item(is_in)?];
+                while p.eat(&TokenKind::Comma) {
+                    out.push(p.list_item(is_in)?);
+                }
+                Ok(out)
+            })?;
             self.expect(&TokenKind::RParen, "`)` to close the list")?;
             list
-        } else if matches!(op, MatchOp::In | MatchOp::InInsensitive) {
+        } else if is_in {
             return Err(self.error_here("`(` to open the list after `in`"));
         } else {
-            alloc::vec![self.primary()?]
+            alloc::vec![self.constant()?]
         };
         Ok(Expr::Match {
             op,
@@ -447,12 +657,35 @@ impl Parser {
         })
     }
 
-    fn list(&mut self) -> Result<Vec<Expr>, RuleError> {
-        let mut out = alloc::vec![self.expr()?];
-        while self.eat(&TokenKind::Comma) {
-            out.push(self.expr()?);
+    /// An `in` list holds any expressions; pattern lists hold constants.
+    fn list_item(&mut self, any_expression: bool) -> Result<Expr, RuleError> {
+        if any_expression {
+            self.expr()
+        } else {
+            self.constant()
         }
-        Ok(out)
+    }
+
+    /// A literal, a sign folded into a number.
+    fn constant(&mut self) -> Result<Expr, RuleError> {
+        let t = self.peek().clone();
+        let negative = t.kind == TokenKind::Minus;
+        if negative {
+            self.bump();
+        }
+        let v = self.peek().clone();
+        let literal = match v.kind {
+            TokenKind::String(s) if !negative => Literal::String(s),
+            TokenKind::Integer(i) => Literal::Integer(if negative { i.wrapping_neg() } else { i }),
+            TokenKind::Float(f) => Literal::Float(if negative { -f } else { f }),
+            TokenKind::Name(n) if !negative && (n == "true" || n == "false") => {
+                Literal::Bool(n == "true")
+            }
+            TokenKind::Name(n) if !negative && n == "null" => Literal::Null,
+            _ => return Err(self.error_here("a string, number, boolean or null")),
+        };
+        self.bump();
+        Ok(Expr::Literal(literal, t.position))
     }
 
     fn primary(&mut self) -> Result<Expr, RuleError> {
@@ -478,10 +711,7 @@ impl Parser {
                 self.expect(&TokenKind::RParen, "`)`")?;
                 Ok(inner)
             }
-            TokenKind::QuotedName(path) => {
-                self.bump();
-                Ok(Expr::Field(Field { path, position }))
-            }
+            TokenKind::QuotedName(_) | TokenKind::Question => Ok(Expr::Field(self.field()?)),
             TokenKind::Name(n) => match n.as_str() {
                 "true" | "false" => {
                     self.bump();
@@ -493,16 +723,16 @@ impl Parser {
                 }
                 _ if is_keyword(&n) => Err(self.error_here("a value, a field or a function call")),
                 _ => {
-                    self.bump();
-                    let next = self.peek().clone();
+                    let next = self.peek_at(1).clone();
                     let adjacent = next.start == t.end;
                     let is_call = (next.kind == TokenKind::LParen)
                         || (next.kind == TokenKind::Tilde
                             && adjacent
-                            && self.peek_at(1).kind == TokenKind::LParen);
+                            && self.peek_at(2).kind == TokenKind::LParen);
                     if !is_call {
-                        return Ok(Expr::Field(Field { path: n, position }));
+                        return Ok(Expr::Field(self.field()?));
                     }
+                    self.bump();
                     let insensitive = next.kind == TokenKind::Tilde;
                     if insensitive {
                         self.bump();
@@ -511,7 +741,13 @@ impl Parser {
                     let args = if self.peek().kind == TokenKind::RParen {
                         Vec::new()
                     } else {
-                        self.list()?
+                        self.nested(|p| {
+                            let mut out = alloc::vec![p.expr()?];
+                            while p.eat(&TokenKind::Comma) {
+                                out.push(p.expr()?);
+                            }
+                            Ok(out)
+                        })?
                     };
                     self.expect(&TokenKind::RParen, "`)` to close the call")?;
                     Ok(Expr::Call {
@@ -527,8 +763,13 @@ impl Parser {
     }
 }
 
-fn unsupported(position: Position, what: &str) -> RuleError {
-    RuleError::at(position, format!("{what} is not supported by this engine"))
+fn arith(op: ArithOp, left: Expr, right: Expr, position: Position) -> Expr {
+    Expr::Arith {
+        op,
+        left: Box::new(left),
+        right: Box::new(right),
+        position,
+    }
 }
 
 fn describe(kind: &TokenKind) -> String {
@@ -553,6 +794,12 @@ fn describe(kind: &TokenKind) -> String {
         TokenKind::Gt => "`>`".to_string(),
         TokenKind::GtEq => "`>=`".to_string(),
         TokenKind::Pipe => "`|`".to_string(),
+        TokenKind::Question => "`?`".to_string(),
+        TokenKind::Plus => "`+`".to_string(),
+        TokenKind::Minus => "`-`".to_string(),
+        TokenKind::Star => "`*`".to_string(),
+        TokenKind::Slash => "`/`".to_string(),
+        TokenKind::Percent => "`%`".to_string(),
         TokenKind::Other(c) => format!("`{c}`"),
         TokenKind::End => "end of query".to_string(),
     }

@@ -1,0 +1,362 @@
+//! Elasticsearch's own EQL spec tests (`../shared/conformance/es-eql`), run
+//! on this engine as a stream: every event pushed in Elasticsearch's sort
+//! order, then `flush()`, then the results' ids compared with the spec's.
+//!
+//! Conventions (the README beside the specs): ids read from the suite's id
+//! field, sequences flattened; `size` (50 unless the spec says) takes the
+//! first or the last results, as Elasticsearch's random `result_position`
+//! does; a list of lists means any one of them. Join keys are not compared
+//! yet: alerts carry them under their field names only.
+//!
+//! Every query runs. The ones this engine does not yet answer as
+//! Elasticsearch does are listed in `conformance/known_failures.toml`, each
+//! with why; the test fails when a query outside that list fails, and
+//! when a listed one passes (so the list only shrinks). A table per spec
+//! file is printed either way (`cargo test --test conformance -- --nocapture`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use rule_core::{Engine, EsType, Limits, Mapping, QueryParams, Rule};
+use serde_json::Value;
+
+fn conformance_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/es-eql")
+}
+
+struct Suite {
+    name: &'static str,
+    specs: &'static [&'static str],
+    ndjson: &'static str,
+    mappings: &'static [&'static str],
+    id_field: &'static str,
+}
+
+const SUITES: &[Suite] = &[
+    Suite {
+        name: "endgame-140",
+        specs: &[
+            "specs/test_queries.toml",
+            "specs/additional_test_queries.toml",
+            "specs/test_queries_date.toml",
+            "specs/historic/test_between_queries.toml",
+        ],
+        ndjson: "ndjson/endgame-140.ndjson",
+        mappings: &["data/endgame-140.mapping"],
+        id_field: "serial_event_id",
+    },
+    Suite {
+        name: "missing-events",
+        specs: &["specs/test_missing_events.toml"],
+        ndjson: "ndjson/missing-events.ndjson",
+        mappings: &["data/missing-events.mapping"],
+        id_field: "sequence",
+    },
+    Suite {
+        name: "sample",
+        specs: &["specs/test_sample.toml"],
+        ndjson: "ndjson/sample.ndjson",
+        mappings: &[
+            "data/sample1.mapping",
+            "data/sample2.mapping",
+            "data/sample3.mapping",
+        ],
+        id_field: "id",
+    },
+    Suite {
+        name: "sample-multi",
+        specs: &["specs/test_sample_multi.toml"],
+        ndjson: "ndjson/sample-multi.ndjson",
+        mappings: &["data/sample-multi.mapping"],
+        id_field: "id",
+    },
+    Suite {
+        name: "sampling (historic)",
+        specs: &["specs/historic/test_sampling.toml"],
+        ndjson: "ndjson/historic/sampling.ndjson",
+        mappings: &[
+            "data/historic/sampling1.mapping",
+            "data/historic/sampling2.mapping",
+            "data/historic/sampling3.mapping",
+        ],
+        id_field: "id",
+    },
+];
+
+/// Several mapping files (indices queried together) as one: a field takes
+/// the type of the first index that maps it. Elasticsearch's spec files
+/// start with `#` comment lines, which its loader strips.
+fn load_mapping(dir: &Path, files: &[&str]) -> Mapping {
+    let mut merged = serde_json::Map::new();
+    for f in files {
+        let text = std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let json: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let value: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{f}: {e}"));
+        if let Some(Value::Object(props)) = value.get("properties") {
+            for (k, v) in props {
+                merged.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    let text = serde_json::json!({ "properties": merged }).to_string();
+    Mapping::from_json(&text).unwrap_or_else(|e| panic!("mapping: {e}"))
+}
+
+/// Elasticsearch maps the fields its explicit mapping lacks as it indexes
+/// the data (dynamic mapping): strings as `text` with a `keyword`
+/// sub-field, integers as `long`, other numbers as `float`, booleans as
+/// `boolean`.
+fn add_dynamic(mapping: &mut Mapping, prefix: &str, value: &Value) {
+    let Value::Object(fields) = value else { return };
+    for (k, v) in fields {
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        let first = match v {
+            Value::Array(items) => items.iter().find(|i| !i.is_null()),
+            other => Some(other),
+        };
+        let ty = match first {
+            Some(Value::Object(_)) => {
+                add_dynamic(mapping, &path, first.unwrap_or(&Value::Null));
+                continue;
+            }
+            Some(Value::String(_)) => EsType::Keyword,
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => EsType::Long,
+            Some(Value::Number(_)) => EsType::Double,
+            Some(Value::Bool(_)) => EsType::Boolean,
+            _ => continue,
+        };
+        if mapping.get(&path).is_none() {
+            mapping.insert(&path, ty);
+        }
+    }
+}
+
+struct Spec {
+    file: String,
+    name: String,
+    query: String,
+    /// Alternatives; one of them must be the answer.
+    expected: Vec<Vec<i64>>,
+    size: usize,
+}
+
+fn load_specs(dir: &Path, file: &str) -> Vec<Spec> {
+    let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let doc: toml::Value = toml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let queries = doc
+        .get("queries")
+        .and_then(|q| q.as_array())
+        .unwrap_or_else(|| panic!("{file}: no [[queries]]"));
+    let short = file
+        .rsplit('/')
+        .next()
+        .unwrap_or(file)
+        .trim_end_matches(".toml");
+    queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let name = q
+                .get("name")
+                .and_then(|n| n.as_str())
+                .map_or_else(|| format!("{short}#{}", i + 1), str::to_string);
+            // Historic files reuse current names; keep them apart.
+            let name = if file.contains("historic/") && !name.contains('#') {
+                format!("{short}/{name}")
+            } else {
+                name
+            };
+            let query = q["query"].as_str().unwrap_or_default().trim().to_string();
+            let ids = q["expected_event_ids"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let as_ids = |v: &[toml::Value]| -> Vec<i64> {
+                v.iter().filter_map(toml::Value::as_integer).collect()
+            };
+            let expected = if ids.iter().any(|v| v.is_array()) {
+                ids.iter()
+                    .map(|alt| as_ids(alt.as_array().map_or(&[][..], |a| a)))
+                    .collect()
+            } else {
+                vec![as_ids(&ids)]
+            };
+            let size = q
+                .get("size")
+                .and_then(toml::Value::as_integer)
+                .map_or(50, |s| s as usize);
+            Spec {
+                file: file.to_string(),
+                name,
+                query,
+                expected,
+                size,
+            }
+        })
+        .collect()
+}
+
+/// What the engine answered: the results' ids, one list per result.
+fn run(
+    spec: &Spec,
+    params: &QueryParams,
+    events: &[String],
+    id_field: &str,
+) -> Result<Vec<Vec<i64>>, String> {
+    let mut rule = Rule::from_eql(spec.query.clone(), None);
+    rule.params = params.clone();
+    let mut engine = Engine::new(rule, Limits::default()).map_err(|e| e.to_string())?;
+    let mut results = Vec::new();
+    let mut take = |engine: &mut Engine| {
+        for alert in engine.drain() {
+            let doc: Value = serde_json::from_str(alert.as_str()).expect("alerts are JSON");
+            let ids = doc["Events"]
+                .as_array()
+                .map(|events| {
+                    events
+                        .iter()
+                        .map(|e| e[id_field].as_i64().unwrap_or(-1))
+                        .collect()
+                })
+                .unwrap_or_default();
+            results.push(ids);
+        }
+    };
+    for event in events {
+        engine
+            .push(event.as_bytes())
+            .map_err(|e| format!("event refused: {e}"))?;
+        take(&mut engine);
+    }
+    engine.flush();
+    take(&mut engine);
+    Ok(results)
+}
+
+/// Does the answer match, with Elasticsearch's `size` taken from the head
+/// or the tail?
+fn matches(spec: &Spec, results: &[Vec<i64>]) -> bool {
+    let flat = |r: &[Vec<i64>]| r.iter().flatten().copied().collect::<Vec<_>>();
+    let head = flat(&results[..results.len().min(spec.size)]);
+    let tail = flat(&results[results.len().saturating_sub(spec.size)..]);
+    spec.expected.iter().any(|e| *e == head || *e == tail)
+}
+
+fn known_failures() -> BTreeMap<String, String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/known_failures.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let table: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    table
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+#[test]
+fn elasticsearch_eql_specs() {
+    let dir = conformance_dir();
+    let known = known_failures();
+    let mut seen = BTreeMap::new();
+    let mut table = String::new();
+    let mut unexpected = Vec::new();
+    let mut fixed = Vec::new();
+    writeln!(
+        table,
+        "{:<40} {:>6} {:>6} {:>6}",
+        "spec file", "total", "pass", "fail"
+    )
+    .unwrap();
+    let (mut all_total, mut all_pass) = (0, 0);
+    for suite in SUITES {
+        let events: Vec<String> = std::fs::read_to_string(dir.join(suite.ndjson))
+            .unwrap_or_else(|e| panic!("{}: {e}", suite.ndjson))
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+        let mut mapping = load_mapping(&dir, suite.mappings);
+        for event in &events {
+            let doc: Value = serde_json::from_str(event).expect("spec data is JSON");
+            add_dynamic(&mut mapping, "", &doc);
+        }
+        let params = QueryParams {
+            event_category_field: Some("event.category".into()),
+            mapping: Some(mapping),
+            ..QueryParams::default()
+        };
+        for file in suite.specs {
+            let specs = load_specs(&dir, file);
+            let (mut pass, mut fail) = (0, 0);
+            for spec in &specs {
+                seen.insert(spec.name.clone(), ());
+                let outcome = run(spec, &params, &events, suite.id_field);
+                let ok = matches!(&outcome, Ok(r) if matches(spec, r));
+                if ok {
+                    pass += 1;
+                } else {
+                    fail += 1;
+                }
+                match (ok, known.contains_key(&spec.name)) {
+                    (true, true) => fixed.push(spec.name.clone()),
+                    (false, false) => {
+                        let got = match &outcome {
+                            Ok(r) => format!("{r:?}"),
+                            Err(e) => e.clone(),
+                        };
+                        unexpected.push(format!(
+                            "{} [{}] ({}):\n    query:    {}\n    expected: {:?}\n    got:      {got}",
+                            spec.name, spec.file, suite.name, spec.query.replace('\n', " "), spec.expected
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            all_total += specs.len();
+            all_pass += pass;
+            writeln!(
+                table,
+                "{:<40} {:>6} {:>6} {:>6}",
+                file,
+                specs.len(),
+                pass,
+                fail
+            )
+            .unwrap();
+        }
+    }
+    writeln!(
+        table,
+        "{:<40} {:>6} {:>6} {:>6}",
+        "all",
+        all_total,
+        all_pass,
+        all_total - all_pass
+    )
+    .unwrap();
+    println!("{table}");
+    let stale: Vec<&String> = known.keys().filter(|k| !seen.contains_key(*k)).collect();
+    assert!(
+        stale.is_empty(),
+        "known_failures.toml names queries no spec has: {stale:?}"
+    );
+    assert!(
+        unexpected.is_empty(),
+        "{} spec queries fail that are not known failures:\n{}",
+        unexpected.len(),
+        unexpected.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "these known failures pass now; remove them from known_failures.toml: {fixed:?}"
+    );
+}
