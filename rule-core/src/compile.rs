@@ -60,7 +60,18 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
     let key_count = query.by.len() + query.stages.first().map_or(0, |s| s.by.len());
     let mut stages = Vec::new();
     for stage in &query.stages {
-        stages.push(c.stage(query, stage, key_count, params)?);
+        let plan = c.stage(query, stage, key_count, params)?;
+        // `with runs=N` is the stage written N times, as Elasticsearch expands it.
+        for _ in 1..plan.runs {
+            stages.push(plan.clone());
+        }
+        stages.push(plan);
+        if stages.len() > MAX_STAGES {
+            return Err(RuleError::at(
+                stage.position,
+                format!("a query has at most {MAX_STAGES} stages, runs included"),
+            ));
+        }
     }
     let until = match &query.until {
         Some(stage) => Some(c.stage(query, stage, key_count, params)?),
@@ -78,7 +89,7 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
         ),
         None => None,
     };
-    check_runnable(query, &stages, maxspan_ms)?;
+    check_runnable(query, maxspan_ms)?;
     let pipes = query
         .pipes
         .iter()
@@ -99,19 +110,15 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
 
 /// What the engine's matcher does not run yet is refused here, with its
 /// position, rather than run with another meaning.
-fn check_runnable(
-    query: &Query,
-    stages: &[StagePlan],
-    maxspan_ms: Option<i64>,
-) -> Result<(), RuleError> {
+fn check_runnable(query: &Query, maxspan_ms: Option<i64>) -> Result<(), RuleError> {
     let unsupported = |p: Position, what: &str| {
         RuleError::at(p, format!("{what} is not supported by this engine yet"))
     };
     if query.kind == QueryKind::Sample {
         return Err(unsupported(query.position, "`sample`"));
     }
-    for (stage, plan) in query.stages.iter().zip(stages) {
-        if plan.missing {
+    for stage in &query.stages {
+        if stage.missing {
             if maxspan_ms.is_none() {
                 return Err(RuleError::at(
                     stage.position,
@@ -122,9 +129,6 @@ fn check_runnable(
                 stage.position,
                 "a missing-event stage `![...]`",
             ));
-        }
-        if plan.runs > 1 {
-            return Err(unsupported(stage.position, "`with runs=`"));
         }
     }
     Ok(())
@@ -201,7 +205,6 @@ impl Compiler<'_> {
             filter,
             keys,
             runs: stage.runs,
-            missing: stage.missing,
         })
     }
 

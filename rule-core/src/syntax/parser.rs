@@ -67,6 +67,9 @@ struct Parser {
 /// Deeper nesting is refused. Elastic's rules nest a handful of levels.
 pub const MAX_NESTING: usize = 64;
 
+/// Items in one `in` or pattern list; Elastic's rules list a few hundred.
+pub const MAX_LIST_ITEMS: usize = 10_000;
+
 /// `with runs=N` takes at most this many, as Elasticsearch does.
 pub const MAX_RUNS: u32 = 100;
 
@@ -219,7 +222,8 @@ impl Parser {
             }
         }
         let stages = self.stages()?;
-        if stages.len() < 2 {
+        // `[...] with runs=3` counts as three stages.
+        if stages.iter().map(|s| u64::from(s.runs)).sum::<u64>() < 2 {
             return Err(
                 self.error_here("`[` to start a sequence stage (a sequence needs two or more)")
             );
@@ -391,12 +395,24 @@ impl Parser {
                 "`?` must stand right before the field name, as in `?process.name`",
             ));
         }
-        let path = match t.kind {
+        let mut path = match t.kind {
             TokenKind::Name(n) if !is_keyword(&n) => n,
             TokenKind::QuotedName(n) => n,
             _ => return Err(self.error_here("a field name")),
         };
-        self.bump();
+        let mut end = self.bump().end;
+        // `a.`0`.b`: a path may go on through quoted parts.
+        while self.peek().kind == TokenKind::Other('.') && self.peek().start == end {
+            let next = self.peek_at(1).clone();
+            let part = match next.kind {
+                TokenKind::Name(n) | TokenKind::QuotedName(n) if next.start == end + 1 => n,
+                _ => break,
+            };
+            path.push('.');
+            path.push_str(&part);
+            self.bump();
+            end = self.bump().end;
+        }
         Ok(Field {
             path,
             optional,
@@ -637,6 +653,12 @@ impl Parser {
             let list = self.nested(|p| {
                 let mut out = alloc::vec![p.list_item(is_in)?];
                 while p.eat(&TokenKind::Comma) {
+                    if out.len() == MAX_LIST_ITEMS {
+                        return Err(RuleError::at(
+                            p.peek().position,
+                            format!("a list holds at most {MAX_LIST_ITEMS} items"),
+                        ));
+                    }
                     out.push(p.list_item(is_in)?);
                 }
                 Ok(out)

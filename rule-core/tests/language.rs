@@ -1,0 +1,166 @@
+//! The EQL language beyond the seed rule, each construct on small streams:
+//! what Elasticsearch answers is what the engine must answer.
+
+use rule_core::{Engine, EsType, Limits, Mapping, QueryParams, Rule};
+use serde_json::{json, Value};
+
+fn engine(eql: &str, mapping: Option<Mapping>) -> Engine {
+    let mut rule = Rule::from_eql(eql, None);
+    rule.params = QueryParams {
+        mapping,
+        ..QueryParams::default()
+    };
+    Engine::new(rule, Limits::default()).unwrap_or_else(|e| panic!("{eql}: {e}"))
+}
+
+/// Pushes events (each gets `@timestamp` = its index in seconds and `id`),
+/// flushes, and returns each result's ids.
+fn results(engine: &mut Engine, events: &[Value]) -> Vec<Vec<i64>> {
+    for (i, e) in events.iter().enumerate() {
+        let mut e = e.clone();
+        e["@timestamp"] = json!(format!("2026-01-01T00:00:{:02}Z", i));
+        e["id"] = json!(i);
+        engine.push(e.to_string().as_bytes()).expect("event taken");
+    }
+    engine.flush();
+    engine
+        .drain()
+        .iter()
+        .map(|a| {
+            let doc: Value = serde_json::from_str(a.as_str()).unwrap();
+            doc["Events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+fn ids(eql: &str, events: &[Value]) -> Vec<Vec<i64>> {
+    results(&mut engine(eql, None), events)
+}
+
+#[test]
+fn runs_repeat_a_stage() {
+    let a = json!({"event": {"category": "auth"}, "user": "u", "outcome": "failure"});
+    let ok = json!({"event": {"category": "auth"}, "user": "u", "outcome": "success"});
+    let eql = r#"sequence by user [auth where outcome == "failure"] with runs=3 [auth where outcome == "success"]"#;
+    assert_eq!(
+        ids(eql, &[a.clone(), a.clone(), ok.clone()]),
+        Vec::<Vec<i64>>::new()
+    );
+    assert_eq!(
+        ids(eql, &[a.clone(), a.clone(), a.clone(), ok]),
+        [[0, 1, 2, 3]]
+    );
+}
+
+#[test]
+fn until_ends_pending_sequences_of_its_key() {
+    let start = |pid: i64| json!({"event": {"category": "process"}, "pid": pid, "type": "start"});
+    let file = |pid: i64| json!({"event": {"category": "file"}, "pid": pid});
+    let end = |pid: i64| json!({"event": {"category": "process"}, "pid": pid, "type": "end"});
+    let eql = r#"sequence by pid [process where type == "start"] [file where true] until [process where type == "end"]"#;
+    // pid 1 ends before its file event; pid 2 does not.
+    let events = [start(1), start(2), end(1), file(1), file(2)];
+    assert_eq!(ids(eql, &events), [[1, 4]]);
+}
+
+#[test]
+fn head_and_tail() {
+    let events: Vec<Value> = (0..5)
+        .map(|_| json!({"event": {"category": "process"}}))
+        .collect();
+    assert_eq!(ids("process where true | head 2", &events), [[0], [1]]);
+    assert_eq!(ids("process where true | tail 2", &events), [[3], [4]]);
+    assert_eq!(ids("process where true | tail 3 | head 1", &events), [[2]]);
+}
+
+#[test]
+fn scripts_see_every_value_of_an_array() {
+    // `length()` runs as a script over each value: any may pass.
+    let e = json!({"event": {"category": "process"}, "args": ["a", "long-one"]});
+    assert_eq!(
+        ids("process where length(args) > 5", std::slice::from_ref(&e)),
+        [[0]]
+    );
+    assert_eq!(
+        ids("process where length(args) < 2", std::slice::from_ref(&e)),
+        [[0]]
+    );
+    assert!(ids("process where length(args) > 10", &[e]).is_empty());
+}
+
+#[test]
+fn missing_fields_in_scripts_and_queries() {
+    let e = json!({"event": {"category": "process"}});
+    // A query's `!=` is a must_not: a missing field passes it.
+    assert_eq!(
+        ids(r#"process where name != "x""#, std::slice::from_ref(&e)),
+        [[0]]
+    );
+    // `not (x > 1)` is rewritten to `x <= 1`, which a missing field fails.
+    assert!(ids("process where not (pid > 1)", std::slice::from_ref(&e)).is_empty());
+    // A script's null is false, and `not` around it is hoisted: true.
+    assert!(ids("process where length(name) > 0", std::slice::from_ref(&e)).is_empty());
+    assert!(ids(
+        "process where not (length(name) > 0)",
+        std::slice::from_ref(&e)
+    )
+    .is_empty());
+    let hoisted = r#"process where not stringContains(concat(name, "x"), "y")"#;
+    assert_eq!(ids(hoisted, std::slice::from_ref(&e)), [[0]]);
+    assert_eq!(ids("process where length(name) == null", &[e]), [[0]]);
+}
+
+#[test]
+fn functions_and_arithmetic_as_values() {
+    let e = json!({"event": {"category": "process"}, "name": "regsvr32.exe", "path": "C:\\Windows\\System32\\regsvr32.exe", "n": 7});
+    for eql in [
+        r#"process where substring(name, -4) == ".exe""#,
+        r#"process where between~(path, "system32\\", ".EXE") == "regsvr32""#,
+        r#"process where startsWith~(path, "c:") and endsWith(path, name)"#,
+        r#"process where indexOf(name, "32") == 6 and length(name) == 12"#,
+        r#"process where n * 2 + 1 == 15 and n % 4 == 3 and divide(n, 2) == 3 and -n < 0"#,
+        r#"process where concat(name, "-", n) : "REGSVR32.EXE-7""#,
+        r#"process where number("0x10") == 16 and string(n) == "7""#,
+        r#"process where name regex~ "REG[a-z]+32\\.exe" and name in ("x", concat("regsvr", "32.exe"))"#,
+        r#"process where ?nosuch == null and `name` like "reg*""#,
+    ] {
+        assert_eq!(ids(eql, std::slice::from_ref(&e)), [[0]], "{eql}");
+    }
+    assert!(ids("process where n / 0 == 1", &[e]).is_empty());
+}
+
+#[test]
+fn a_mapping_gives_types_and_aliases() {
+    let mut mapping = Mapping::from_json(
+        r#"{"properties": {"kind": {"type": "keyword"}, "pid": {"type": "long"},
+            "event": {"properties": {"category": {"type": "alias", "path": "kind"}}},
+            "@timestamp": {"type": "date"}, "id": {"type": "long"}}}"#,
+    )
+    .unwrap();
+    mapping.insert("ratio", EsType::Double);
+    let mut e = engine(
+        "process where pid / 2 == 1 and ratio / 2 == 0.75",
+        Some(mapping.clone()),
+    );
+    let event = json!({"kind": "process", "pid": 3, "ratio": 1.5});
+    assert_eq!(results(&mut e, &[event]), [[0]]);
+    // Unknown to the mapping: refused, unless optional.
+    let refused = Engine::new(
+        Rule {
+            params: QueryParams {
+                mapping: Some(mapping.clone()),
+                ..QueryParams::default()
+            },
+            ..Rule::from_eql("process where nosuch == 1", None)
+        },
+        Limits::default(),
+    );
+    assert!(refused.err().unwrap().message.contains("unknown field"));
+    let mut e = engine("process where ?nosuch == null", Some(mapping));
+    assert_eq!(results(&mut e, &[json!({"kind": "process"})]), [[0]]);
+}
