@@ -75,6 +75,20 @@ struct RunArgs {
     #[arg(long, value_name = "JSON")]
     limits: Option<String>,
 
+    /// An Elasticsearch index mapping (JSON, as `GET index/_mapping` gives
+    /// it): field types and aliases for the rule. Without one, types come
+    /// from how the rule uses each field.
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+
+    /// The event time field (Elasticsearch's `timestamp_field`).
+    #[arg(long, value_name = "FIELD")]
+    timestamp_field: Option<String>,
+
+    /// The field `process where` tests (`event_category_field`).
+    #[arg(long, value_name = "FIELD")]
+    event_category_field: Option<String>,
+
     /// Cap on the module's linear memory, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     max_memory_mib: usize,
@@ -157,6 +171,23 @@ fn config_json(args: &RunArgs) -> Result<Option<Vec<u8>>, String> {
         let value: serde_json::Value =
             serde_json::from_str(limits).map_err(|e| format!("--limits: {e}"))?;
         config.insert("limits".into(), value);
+    }
+    let mut params = serde_json::Map::new();
+    if let Some(path) = &args.mapping {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read mapping {}: {e}", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("--mapping {}: {e}", path.display()))?;
+        params.insert("mapping".into(), value);
+    }
+    if let Some(field) = &args.timestamp_field {
+        params.insert("timestamp_field".into(), field.clone().into());
+    }
+    if let Some(field) = &args.event_category_field {
+        params.insert("event_category_field".into(), field.clone().into());
+    }
+    if !params.is_empty() {
+        config.insert("params".into(), params.into());
     }
     if config.is_empty() {
         Ok(None)

@@ -36,6 +36,11 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
         mapping: params.mapping.as_ref(),
         inferred: BTreeMap::new(),
     };
+    if params.tiebreaker_field.is_some() {
+        return Err(RuleError::metadata(
+            "tiebreaker_field is not supported by this engine yet: events of the same time keep their arrival order",
+        ));
+    }
     let timestamp = params.timestamp_field();
     let timestamp_path = match c.mapping.and_then(|m| m.get(timestamp)) {
         Some(mapped) => mapped.path.clone(),

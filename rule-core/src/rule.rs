@@ -30,8 +30,9 @@ pub struct QueryParams {
     /// set it: Kibana uses the override for its search window only, and
     /// sequences keep event time.
     pub timestamp_field: Option<String>,
-    /// Orders events of the same time: a missing value sorts after a
-    /// present one. None by default (arrival order then).
+    /// Orders events of the same time in Elasticsearch (a missing value
+    /// after a present one). Not run yet: a rule that sets it is refused;
+    /// events of the same time keep their arrival order.
     pub tiebreaker_field: Option<String>,
     /// What `process where` tests (`event.category`); a rule's
     /// `event_category_override`.

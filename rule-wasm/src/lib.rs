@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use rule_core::{Engine, Limits, PushError, Rule, RuleMeta};
+use rule_core::{Engine, Limits, Mapping, PushError, Rule, RuleMeta};
 use serde::Deserialize;
 
 // The C ABI is the wasm32-unknown-unknown build's. On another wasm target
@@ -71,6 +71,22 @@ struct Config {
     rule: Option<RuleSpec>,
     #[serde(default)]
     limits: Option<serde_json::Value>,
+    #[serde(default)]
+    params: Option<ParamsSpec>,
+}
+
+/// Elasticsearch's EQL request parameters (`docs/ABI.md`); each one set
+/// here overrides the rule's own (a TOML's `event_category_override`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamsSpec {
+    #[serde(default)]
+    timestamp_field: Option<String>,
+    #[serde(default)]
+    event_category_field: Option<String>,
+    /// An Elasticsearch index mapping (`{"properties": ...}`).
+    #[serde(default)]
+    mapping: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,6 +340,20 @@ pub fn parse_config(config: &[u8]) -> Result<(Rule, Limits), String> {
             ..
         }) => return Err("`rule` needs `eql` (with optional `meta`) or `toml`".into()),
     };
+    let mut rule = rule;
+    if let Some(params) = parsed.params {
+        if let Some(field) = params.timestamp_field {
+            rule.params.timestamp_field = Some(field);
+        }
+        if let Some(field) = params.event_category_field {
+            rule.params.event_category_field = Some(field);
+        }
+        if let Some(mapping) = params.mapping {
+            let mapping = Mapping::from_json(&mapping.to_string())
+                .map_err(|e| format!("`params.mapping`: {}", e.message))?;
+            rule.params.mapping = Some(mapping);
+        }
+    }
     Ok((rule, limits))
 }
 

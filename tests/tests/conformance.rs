@@ -1,6 +1,9 @@
 //! Elasticsearch's own EQL spec tests (`../shared/conformance/es-eql`), run
-//! on this engine as a stream: every event pushed in Elasticsearch's sort
-//! order, then `flush()`, then the results' ids compared with the spec's.
+//! on every backend (the wasm module and the component under wasmtime,
+//! rule-core in process) as a stream: each query set through `configure`
+//! (the rule, the suite's mapping and `event_category_field` as `params`),
+//! every event pushed in Elasticsearch's sort order, then `flush`, then the
+//! results' ids compared with the spec's.
 //!
 //! Conventions (the README beside the specs): ids read from the suite's id
 //! field, sequences flattened; `size` (50 unless the spec says) takes the
@@ -9,7 +12,7 @@
 //! yet: alerts carry them under their field names only.
 //!
 //! Every query runs. The ones this engine does not yet answer as
-//! Elasticsearch does are listed in `conformance/known_failures.toml`, each
+//! Elasticsearch does are listed in `fixtures/conformance_known_failures.toml`, each
 //! with why; the test fails when a query outside that list fails, and
 //! when a listed one passes (so the list only shrinks). A table per spec
 //! file is printed either way (`cargo test --test conformance -- --nocapture`).
@@ -18,11 +21,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rule_core::{Engine, EsType, Limits, Mapping, QueryParams, Rule};
-use serde_json::Value;
+use host_harness::Detector;
+use serde_json::{json, Value};
+use tests::{all_backends, fixtures_dir, workspace};
 
 fn conformance_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/es-eql")
+    workspace().join("../shared/conformance/es-eql")
 }
 
 struct Suite {
@@ -84,10 +88,11 @@ const SUITES: &[Suite] = &[
     },
 ];
 
-/// Several mapping files (indices queried together) as one: a field takes
-/// the type of the first index that maps it. Elasticsearch's spec files
-/// start with `#` comment lines, which its loader strips.
-fn load_mapping(dir: &Path, files: &[&str]) -> Mapping {
+/// Several mapping files (indices queried together) as one `properties`
+/// object: a field takes the type of the first index that maps it.
+/// Elasticsearch's spec files start with `#` comment lines, which its
+/// loader strips.
+fn load_mapping(dir: &Path, files: &[&str]) -> serde_json::Map<String, Value> {
     let mut merged = serde_json::Map::new();
     for f in files {
         let text = std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
@@ -103,40 +108,39 @@ fn load_mapping(dir: &Path, files: &[&str]) -> Mapping {
             }
         }
     }
-    let text = serde_json::json!({ "properties": merged }).to_string();
-    Mapping::from_json(&text).unwrap_or_else(|e| panic!("mapping: {e}"))
+    merged
 }
 
 /// Elasticsearch maps the fields its explicit mapping lacks as it indexes
 /// the data (dynamic mapping): strings as `text` with a `keyword`
 /// sub-field, integers as `long`, other numbers as `float`, booleans as
-/// `boolean`.
-fn add_dynamic(mapping: &mut Mapping, prefix: &str, value: &Value) {
-    let Value::Object(fields) = value else { return };
+/// `boolean`, objects as `properties`.
+fn add_dynamic(properties: &mut serde_json::Map<String, Value>, doc: &Value) {
+    let Value::Object(fields) = doc else { return };
     for (k, v) in fields {
-        let path = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
         let first = match v {
             Value::Array(items) => items.iter().find(|i| !i.is_null()),
             other => Some(other),
         };
-        let ty = match first {
-            Some(Value::Object(_)) => {
-                add_dynamic(mapping, &path, first.unwrap_or(&Value::Null));
+        let entry = match first {
+            Some(object @ Value::Object(_)) => {
+                let slot = properties
+                    .entry(k.clone())
+                    .or_insert_with(|| json!({"properties": {}}));
+                if let Some(Value::Object(inner)) = slot.get_mut("properties") {
+                    add_dynamic(inner, object);
+                }
                 continue;
             }
-            Some(Value::String(_)) => EsType::Keyword,
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => EsType::Long,
-            Some(Value::Number(_)) => EsType::Double,
-            Some(Value::Bool(_)) => EsType::Boolean,
+            Some(Value::String(_)) => {
+                json!({"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}})
+            }
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => json!({"type": "long"}),
+            Some(Value::Number(_)) => json!({"type": "float"}),
+            Some(Value::Bool(_)) => json!({"type": "boolean"}),
             _ => continue,
         };
-        if mapping.get(&path).is_none() {
-            mapping.insert(&path, ty);
-        }
+        properties.entry(k.clone()).or_insert(entry);
     }
 }
 
@@ -205,21 +209,30 @@ fn load_specs(dir: &Path, file: &str) -> Vec<Spec> {
         .collect()
 }
 
-/// What the engine answered: the results' ids, one list per result.
+/// What a backend answered: the results' ids, one list per result.
 fn run(
+    detector: &mut dyn Detector,
     spec: &Spec,
-    params: &QueryParams,
-    events: &[String],
+    params: &Value,
+    events: &[u8],
     id_field: &str,
 ) -> Result<Vec<Vec<i64>>, String> {
-    let mut rule = Rule::from_eql(spec.query.clone(), None);
-    rule.params = params.clone();
-    let mut engine = Engine::new(rule, Limits::default()).map_err(|e| e.to_string())?;
-    let mut results = Vec::new();
-    let mut take = |engine: &mut Engine| {
-        for alert in engine.drain() {
-            let doc: Value = serde_json::from_str(alert.as_str()).expect("alerts are JSON");
-            let ids = doc["Events"]
+    let config = json!({"rule": {"eql": spec.query}, "params": params});
+    detector
+        .configure(config.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let outcome = detector.push_events(events).map_err(|e| e.to_string())?;
+    if outcome.refused_count() > 0 {
+        return Err(format!("events refused: {:?}", outcome.refused));
+    }
+    detector.flush().map_err(|e| e.to_string())?;
+    let alerts = detector.drain_alerts().map_err(|e| e.to_string())?;
+    let text = String::from_utf8(alerts).map_err(|e| e.to_string())?;
+    Ok(text
+        .lines()
+        .map(|alert| {
+            let doc: Value = serde_json::from_str(alert).expect("alerts are JSON");
+            doc["Events"]
                 .as_array()
                 .map(|events| {
                     events
@@ -227,19 +240,9 @@ fn run(
                         .map(|e| e[id_field].as_i64().unwrap_or(-1))
                         .collect()
                 })
-                .unwrap_or_default();
-            results.push(ids);
-        }
-    };
-    for event in events {
-        engine
-            .push(event.as_bytes())
-            .map_err(|e| format!("event refused: {e}"))?;
-        take(&mut engine);
-    }
-    engine.flush();
-    take(&mut engine);
-    Ok(results)
+                .unwrap_or_default()
+        })
+        .collect())
 }
 
 /// Does the answer match, with Elasticsearch's `size` taken from the head
@@ -252,7 +255,7 @@ fn matches(spec: &Spec, results: &[Vec<i64>]) -> bool {
 }
 
 fn known_failures() -> BTreeMap<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/known_failures.toml");
+    let path = fixtures_dir().join("conformance_known_failures.toml");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let table: toml::Table =
         toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -263,91 +266,88 @@ fn known_failures() -> BTreeMap<String, String> {
 }
 
 #[test]
-fn elasticsearch_eql_specs() {
+fn elasticsearch_eql_specs_on_every_backend() {
     let dir = conformance_dir();
     let known = known_failures();
     let mut seen = BTreeMap::new();
     let mut table = String::new();
     let mut unexpected = Vec::new();
-    let mut fixed = Vec::new();
-    writeln!(
-        table,
-        "{:<40} {:>6} {:>6} {:>6}",
-        "spec file", "total", "pass", "fail"
-    )
-    .unwrap();
-    let (mut all_total, mut all_pass) = (0, 0);
+    let mut fixed = BTreeMap::new();
+    let mut backends = all_backends();
+    let names: Vec<String> = backends.iter().map(|b| b.backend().to_string()).collect();
+    write!(table, "{:<42} {:>6}", "spec file", "total").unwrap();
+    for name in &names {
+        write!(table, " {:>10}", format!("{name} ok")).unwrap();
+    }
+    table.push('\n');
+    let mut totals = vec![0usize; names.len()];
+    let mut all_total = 0;
     for suite in SUITES {
-        let events: Vec<String> = std::fs::read_to_string(dir.join(suite.ndjson))
-            .unwrap_or_else(|e| panic!("{}: {e}", suite.ndjson))
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_string)
-            .collect();
-        let mut mapping = load_mapping(&dir, suite.mappings);
-        for event in &events {
-            let doc: Value = serde_json::from_str(event).expect("spec data is JSON");
-            add_dynamic(&mut mapping, "", &doc);
+        let text = std::fs::read_to_string(dir.join(suite.ndjson))
+            .unwrap_or_else(|e| panic!("{}: {e}", suite.ndjson));
+        let mut properties = load_mapping(&dir, suite.mappings);
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let doc: Value = serde_json::from_str(line).expect("spec data is JSON");
+            add_dynamic(&mut properties, &doc);
         }
-        let params = QueryParams {
-            event_category_field: Some("event.category".into()),
-            mapping: Some(mapping),
-            ..QueryParams::default()
-        };
+        let params = json!({
+            "event_category_field": "event.category",
+            "mapping": {"properties": properties},
+        });
         for file in suite.specs {
             let specs = load_specs(&dir, file);
-            let (mut pass, mut fail) = (0, 0);
-            for spec in &specs {
-                seen.insert(spec.name.clone(), ());
-                let outcome = run(spec, &params, &events, suite.id_field);
-                let ok = matches!(&outcome, Ok(r) if matches(spec, r));
-                if ok {
-                    pass += 1;
-                } else {
-                    fail += 1;
-                }
-                match (ok, known.contains_key(&spec.name)) {
-                    (true, true) => fixed.push(spec.name.clone()),
-                    (false, false) => {
-                        let got = match &outcome {
-                            Ok(r) => format!("{r:?}"),
-                            Err(e) => e.clone(),
-                        };
-                        unexpected.push(format!(
-                            "{} [{}] ({}):\n    query:    {}\n    expected: {:?}\n    got:      {got}",
-                            spec.name, spec.file, suite.name, spec.query.replace('\n', " "), spec.expected
-                        ));
-                    }
-                    _ => {}
-                }
-            }
+            write!(table, "{:<42} {:>6}", file, specs.len()).unwrap();
             all_total += specs.len();
-            all_pass += pass;
-            writeln!(
-                table,
-                "{:<40} {:>6} {:>6} {:>6}",
-                file,
-                specs.len(),
-                pass,
-                fail
-            )
-            .unwrap();
+            for (b, detector) in backends.iter_mut().enumerate() {
+                let mut pass = 0;
+                for spec in &specs {
+                    seen.insert(spec.name.clone(), ());
+                    let outcome = run(
+                        detector.as_mut(),
+                        spec,
+                        &params,
+                        text.as_bytes(),
+                        suite.id_field,
+                    );
+                    let ok = matches!(&outcome, Ok(r) if matches(spec, r));
+                    pass += usize::from(ok);
+                    match (ok, known.contains_key(&spec.name)) {
+                        (true, true) => {
+                            fixed.insert(spec.name.clone(), ());
+                        }
+                        (false, false) => {
+                            let got = match &outcome {
+                                Ok(r) => format!("{r:?}"),
+                                Err(e) => e.clone(),
+                            };
+                            unexpected.push(format!(
+                                "{} [{}] ({}, {}):\n    query:    {}\n    expected: {:?}\n    got:      {got}",
+                                spec.name,
+                                spec.file,
+                                suite.name,
+                                names[b],
+                                spec.query.replace('\n', " "),
+                                spec.expected
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                totals[b] += pass;
+                write!(table, " {:>10}", pass).unwrap();
+            }
+            table.push('\n');
         }
     }
-    writeln!(
-        table,
-        "{:<40} {:>6} {:>6} {:>6}",
-        "all",
-        all_total,
-        all_pass,
-        all_total - all_pass
-    )
-    .unwrap();
+    write!(table, "{:<42} {:>6}", "all", all_total).unwrap();
+    for t in &totals {
+        write!(table, " {:>10}", t).unwrap();
+    }
     println!("{table}");
     let stale: Vec<&String> = known.keys().filter(|k| !seen.contains_key(*k)).collect();
     assert!(
         stale.is_empty(),
-        "known_failures.toml names queries no spec has: {stale:?}"
+        "the known failures name queries no spec has: {stale:?}"
     );
     assert!(
         unexpected.is_empty(),
@@ -355,8 +355,9 @@ fn elasticsearch_eql_specs() {
         unexpected.len(),
         unexpected.join("\n")
     );
+    let fixed: Vec<&String> = fixed.keys().collect();
     assert!(
         fixed.is_empty(),
-        "these known failures pass now; remove them from known_failures.toml: {fixed:?}"
+        "these known failures pass now; remove them from the list: {fixed:?}"
     );
 }
