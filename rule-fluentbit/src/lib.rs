@@ -49,12 +49,15 @@
 //!   two chunks are never seen (`examples/fluent-bit/README.md` has the
 //!   sources).
 //!
-//! - WAMR's interpreter stack (`wasm_stack_size`, 8 KiB by default) is too
-//!   small for this module: measured in WAMR's fast interpreter, ordinary
-//!   records need about 9.2 KiB and a record nesting 127 levels under a
-//!   field the rule reads about 80 KiB. Set `wasm_stack_size 256K`
-//!   (`examples/fluent-bit/`); `wasm_heap_size` does not matter, since WAMR
-//!   turns its heap off for a module exporting `malloc` and `free`.
+//! - WAMR's interpreter stack (`wasm_stack_size`, 8 KiB by default) holds
+//!   ordinary records, but the engine's decoder recurses once per level of
+//!   a field the rule reads: measured in Fluent Bit 5.1.1 (WAMR 2.4.1), 8
+//!   KiB stops at 8 arrays under `destination.ip` (WAMR logs `wasm operand
+//!   stack overflow` and Fluent Bit drops the record), and the deepest
+//!   record this filter takes ([`MAX_RECORD_DEPTH`]) needs 32 KiB. Set
+//!   `wasm_stack_size 64K` (`examples/fluent-bit/`); `wasm_heap_size` does
+//!   not matter, since WAMR turns its heap off for a module exporting
+//!   `malloc` and `free`.
 //!
 //! # Errors and counters
 //!
@@ -62,6 +65,10 @@
 //!   a record over 1 MiB, ...) leaves the sequence state as it was and is
 //!   counted by kind. In `pass_through` it still comes out unchanged; in
 //!   `alerts_only` it is dropped like any record that completes nothing.
+//! - So is a record nested deeper than [`MAX_RECORD_DEPTH`] (59) levels,
+//!   before the engine sees it (`too_deep`): an alert holding it would nest
+//!   past the 63 levels Fluent Bit carries, and Fluent Bit would lose that
+//!   alert and the records after it in its chunk, silently.
 //! - A record Fluent Bit could not hand over (`record_ptr = 0`, or a pointer
 //!   outside memory) is counted and answered, in both modes, with an object
 //!   Fluent Bit keeps: `{"rule_error":"null_record","message":"...",
@@ -143,6 +150,9 @@ pub struct Counters {
     pub taken: u64,
     /// Records the engine refused (by kind in the engine's `errors`).
     pub refused: u64,
+    /// Records nested deeper than [`MAX_RECORD_DEPTH`], refused before the
+    /// engine saw them.
+    pub too_deep: u64,
     /// Calls with `record_ptr = 0`.
     pub null_records: u64,
     /// Calls whose record lay outside memory.
@@ -158,8 +168,52 @@ impl Counters {
     /// Records the engine refused or never saw, the `total` of
     /// `rule_refused`.
     pub fn not_seen(&self) -> u64 {
-        self.refused + self.null_records + self.bad_pointers
+        self.refused + self.too_deep + self.null_records + self.bad_pointers
     }
+}
+
+/// The deepest nesting of objects and arrays Fluent Bit 5.1.1 carries
+/// through a filter and its output, the record's own object included
+/// (measured: one level more, and the record is lost together with the
+/// records after it in its chunk, with nothing in Fluent Bit's log).
+pub const FLUENT_BIT_MAX_DEPTH: usize = 63;
+
+/// The deepest record the filter takes. An alert puts each event it holds
+/// four levels down (the reply object, `alerts`, the alert, `Events`), so a
+/// deeper record would make an alert Fluent Bit loses, and with it the
+/// records after it: such records are refused and counted (`too_deep`)
+/// instead, and pass on unchanged in `pass_through`.
+pub const MAX_RECORD_DEPTH: usize = FLUENT_BIT_MAX_DEPTH - 4;
+
+/// Whether JSON text nests objects and arrays deeper than `limit` levels. A
+/// byte scan (brackets outside strings), not a parse: it runs before the
+/// engine's decoder, which recurses once per level, ever sees the record.
+pub fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The longest `last` message a reply carries; longer ones are cut.
@@ -287,15 +341,24 @@ impl Filter {
 
     /// A record the engine can see: push it, then answer by mode.
     fn one(&mut self, mode: Mode, fallback_ms: i64, bytes: &[u8]) -> Result<(), OutOfMemory> {
-        let taken = match self.engine.push_with_fallback_time(bytes, fallback_ms) {
-            Ok(_) => {
-                self.counters.taken += 1;
-                true
-            }
-            Err(e) => {
-                self.counters.refused += 1;
-                self.set_last(format_args!("{e}"));
-                false
+        let taken = if nests_deeper_than(bytes, MAX_RECORD_DEPTH) {
+            self.counters.too_deep += 1;
+            self.set_last(format_args!(
+                "the record nests deeper than {MAX_RECORD_DEPTH} levels: an alert holding it \
+                 would pass the {FLUENT_BIT_MAX_DEPTH} levels Fluent Bit carries"
+            ));
+            false
+        } else {
+            match self.engine.push_with_fallback_time(bytes, fallback_ms) {
+                Ok(_) => {
+                    self.counters.taken += 1;
+                    true
+                }
+                Err(e) => {
+                    self.counters.refused += 1;
+                    self.set_last(format_args!("{e}"));
+                    false
+                }
             }
         };
         // Alerts held over first: they are older.
@@ -393,6 +456,7 @@ impl Filter {
             }
         }
         for (name, n) in [
+            ("too_deep", self.counters.too_deep),
             ("null_record", self.counters.null_records),
             ("bad_pointer", self.counters.bad_pointers),
             ("out_of_memory", self.counters.out_of_memory),
@@ -440,12 +504,13 @@ impl Filter {
         let mut out = String::with_capacity(512);
         let _ = write!(
             out,
-            "{{\"filter\":{{\"records\":{},\"taken\":{},\"refused\":{},\"null_records\":{},\
-             \"bad_pointers\":{},\"alerts\":{},\"out_of_memory\":{},\"last_error\":{}}},\
+            "{{\"filter\":{{\"records\":{},\"taken\":{},\"refused\":{},\"too_deep\":{},\
+             \"null_records\":{},\"bad_pointers\":{},\"alerts\":{},\"out_of_memory\":{},\"last_error\":{}}},\
              \"engine\":{}}}",
             c.records,
             c.taken,
             c.refused,
+            c.too_deep,
             c.null_records,
             c.bad_pointers,
             c.alerts,

@@ -113,6 +113,57 @@ fn record_time_stands_in_for_a_missing_timestamp() {
 }
 
 #[test]
+fn records_nested_past_fluent_bits_depth_are_refused_before_the_engine() {
+    // `destination.ip` in `arrays` arrays: the record nests arrays + 2.
+    let nested = |arrays: usize, ts: &str| {
+        let ip = format!(
+            "{}\"203.0.114.7\"{}",
+            "[".repeat(arrays),
+            "]".repeat(arrays)
+        );
+        network(Some(ts)).replace("\"203.0.114.7\"", &ip)
+    };
+    assert!(!nests_deeper_than(
+        nested(57, "x").as_bytes(),
+        MAX_RECORD_DEPTH
+    ));
+    assert!(nests_deeper_than(
+        nested(58, "x").as_bytes(),
+        MAX_RECORD_DEPTH
+    ));
+    // Brackets inside strings are text.
+    assert!(!nests_deeper_than(br#"{"a":"[[[[\"{{{{"}"#, 2));
+    assert!(nests_deeper_than(br#"{"a":"\\",[[1]]}"#, 2));
+
+    let mut f = Filter::new();
+    let (deepest, deeper) = (
+        nested(57, "2026-11-22T07:33:01Z"),
+        nested(58, "2026-11-22T07:33:01Z"),
+    );
+    assert_eq!(call(&mut f, Mode::PassThrough, &deeper), deeper);
+    assert_eq!(f.counters().too_deep, 1);
+    assert_eq!(f.engine().stats().events, 0, "the engine never saw it");
+    // The deepest record taken completes a sequence whose reply nests
+    // exactly FLUENT_BIT_MAX_DEPTH levels.
+    call(&mut f, Mode::AlertsOnly, &deepest);
+    let out = call(
+        &mut f,
+        Mode::AlertsOnly,
+        &file(Some("2026-11-22T07:33:02Z")),
+    );
+    assert!(!nests_deeper_than(out.as_bytes(), FLUENT_BIT_MAX_DEPTH));
+    assert!(nests_deeper_than(out.as_bytes(), FLUENT_BIT_MAX_DEPTH - 1));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["alerts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["rule_refused"]["total"], 1);
+    assert_eq!(v["rule_refused"]["too_deep"], 1);
+    assert!(v["rule_refused"]["last"]
+        .as_str()
+        .unwrap()
+        .contains("59 levels"));
+}
+
+#[test]
 fn refused_records_pass_unchanged_and_are_counted_on_the_next_reply() {
     let bad = r#"{"@timestamp":"2026-11-22T07:33:00Z","destination":{"ip":"10.0.0.999"},"event":{"category":"network"}}"#;
     let mut f = Filter::new();
