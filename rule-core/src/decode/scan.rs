@@ -5,8 +5,12 @@
 //!   primitives the decoder's walk is built from) is for the values and keys
 //!   on the plan's paths: strings are unescaped, numbers converted.
 //! - **Skipping** (`skip_value`) is for everything else: no unescaping, no
-//!   number conversion and no recursion (an explicit stack of open brackets),
-//!   but every byte is still checked.
+//!   number conversion and no recursion, but every byte is still checked.
+//!   A fast validator (`skip_valid`) takes plain valid JSON with a 64-bit
+//!   stack of open brackets; on anything else (an error, or nesting deeper
+//!   than 64) the value is skipped again from its start by a step-by-step
+//!   port of serde_json's `ignore_value`, which finds serde_json's error or
+//!   takes what serde_json takes. Errors are rare, so they may cost twice.
 //!
 //! # What is checked, and why it is exactly serde_json's check
 //!
@@ -609,12 +613,22 @@ impl<'a> Reader<'a> {
 
     /// Skips one value of any depth, checking it all (`ignore_value`).
     /// `stack` holds the open brackets above the innermost one.
+    #[inline(always)]
     pub(super) fn skip_value(&mut self, stack: &mut Vec<u8>) -> Result<()> {
-        // Most skipped values are strings: no bracket bookkeeping for them.
-        if self.whitespace() == Some(b'"') {
-            self.index += 1;
-            return self.skip_string();
+        if let Some(end) = skip_valid(self.bytes, self.index) {
+            self.index = end;
+            return Ok(());
         }
+        // Not plain valid JSON (or nested deeper than the fast path keeps
+        // track of): again from the start, the way serde_json goes, for its
+        // exact error, or its exact acceptance.
+        self.skip_value_exact(stack)
+    }
+
+    /// serde_json's `ignore_value`, step by step.
+    #[cold]
+    #[inline(never)]
+    fn skip_value_exact(&mut self, stack: &mut Vec<u8>) -> Result<()> {
         stack.clear();
         let mut enclosing: Option<u8> = None;
         loop {
@@ -769,6 +783,169 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The fast path of [`Reader::skip_value`]: the end of the value at `i`
+/// when it is valid JSON nested at most 64 deep, else `None` (then the
+/// exact path runs from `i` again and finds serde_json's error, or takes
+/// what this path does not follow). It accepts nothing serde_json's
+/// `ignore_value` refuses: strict JSON grammar, any `\u` with four hex
+/// digits, no control byte in strings.
+fn skip_valid(bytes: &[u8], mut i: usize) -> Option<usize> {
+    // Bit d of `objects` is set when the container d + 1 levels down is an
+    // object; `depth` counts open containers.
+    let mut depth = 0u32;
+    let mut objects = 0u64;
+    'value: loop {
+        i = skip_ws(bytes, i);
+        match *bytes.get(i)? {
+            b'"' => i = skip_valid_string(bytes, i + 1)?,
+            open @ (b'{' | b'[') => {
+                if depth == 64 {
+                    return None;
+                }
+                depth += 1;
+                objects = objects << 1 | u64::from(open == b'{');
+                i = skip_ws(bytes, i + 1);
+                let next = *bytes.get(i)?;
+                if next == open + 2 {
+                    // `{}` or `[]`: `}` and `]` are two above their openers.
+                    depth -= 1;
+                    objects >>= 1;
+                    i += 1;
+                } else if open == b'{' {
+                    i = skip_valid_key(bytes, i)?;
+                    continue 'value;
+                } else {
+                    continue 'value;
+                }
+            }
+            b'-' | b'0'..=b'9' => i = skip_valid_number(bytes, i)?,
+            b't' => i = literal(bytes, i, b"true")?,
+            b'f' => i = literal(bytes, i, b"false")?,
+            b'n' => i = literal(bytes, i, b"null")?,
+            _ => return None,
+        }
+        // After a value: close containers until a comma or the end.
+        loop {
+            if depth == 0 {
+                return Some(i);
+            }
+            i = skip_ws(bytes, i);
+            let in_object = objects & 1 == 1;
+            match *bytes.get(i)? {
+                b',' if in_object => {
+                    i = skip_valid_key(bytes, skip_ws(bytes, i + 1))?;
+                    continue 'value;
+                }
+                b',' => {
+                    i += 1;
+                    continue 'value;
+                }
+                b'}' if in_object => {}
+                b']' if !in_object => {}
+                _ => return None,
+            }
+            depth -= 1;
+            objects >>= 1;
+            i += 1;
+        }
+    }
+}
+
+#[inline(always)]
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    if let Some(&b) = bytes.get(i) {
+        if b > b' ' {
+            return i;
+        }
+    }
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// A key and its colon, from the key's opening quote at `i`.
+#[inline(always)]
+fn skip_valid_key(bytes: &[u8], i: usize) -> Option<usize> {
+    if bytes.get(i) != Some(&b'"') {
+        return None;
+    }
+    let i = skip_ws(bytes, skip_valid_string(bytes, i + 1)?);
+    if bytes.get(i) != Some(&b':') {
+        return None;
+    }
+    Some(i + 1)
+}
+
+/// A string after its opening quote, to after its closing one.
+#[inline(always)]
+fn skip_valid_string(bytes: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        i = find_string_stop(bytes, i);
+        match *bytes.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => match *bytes.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' => {
+                    let hex = bytes.get(i + 2..i + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    i += 6;
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+/// JSON's number grammar from `i`; the end of the number.
+fn skip_valid_number(bytes: &[u8], mut i: usize) -> Option<usize> {
+    if bytes.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match *bytes.get(i)? {
+        // serde_json refuses a digit after a leading zero itself.
+        b'0' if !matches!(bytes.get(i + 1), Some(b'0'..=b'9')) => i += 1,
+        b'1'..=b'9' => i = digits(bytes, i + 1),
+        _ => return None,
+    }
+    if bytes.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = digits(bytes, start);
+        if i == start {
+            return None;
+        }
+    }
+    if let Some(b'e' | b'E') = bytes.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = bytes.get(i) {
+            i += 1;
+        }
+        let start = i;
+        i = digits(bytes, start);
+        if i == start {
+            return None;
+        }
+    }
+    Some(i)
+}
+
+#[inline(always)]
+fn digits(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(b'0'..=b'9') = bytes.get(i) {
+        i += 1;
+    }
+    i
+}
+
+#[inline(always)]
+fn literal(bytes: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    let end = i + word.len();
+    (bytes.get(i..end)? == word).then_some(end)
+}
+
 /// serde_json's `overflow!(a * 10 + b, u64::MAX)`.
 #[inline]
 fn overflows_u64(a: u64, digit: u64) -> bool {
@@ -901,3 +1078,74 @@ static POW10: [f64; 309] = [
     1e286, 1e287, 1e288, 1e289, 1e290, 1e291, 1e292, 1e293, 1e294, 1e295, 1e296, 1e297, 1e298,
     1e299, 1e300, 1e301, 1e302, 1e303, 1e304, 1e305, 1e306, 1e307, 1e308,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast skip takes a value only where the exact one (serde_json's
+    /// `ignore_value`) takes it, and ends where it ends.
+    #[test]
+    fn the_fast_skip_agrees_with_the_exact_one() {
+        let values = [
+            "1",
+            "-0",
+            "0.5e-3",
+            "01",
+            "-",
+            "1.",
+            "1e",
+            "1e+",
+            "tru",
+            "true",
+            "nul",
+            "null",
+            "false",
+            "\"a\"",
+            "\"a\\u12G4\"",
+            "\"\\ud800\"",
+            "\"\\x\"",
+            "\"a\u{1}\"",
+            "[]",
+            "{}",
+            "[1,]",
+            "{\"a\":1,}",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{1:2}",
+            "[[[]]]",
+            "{\"a\":{\"b\":[1,{\"c\":null}]}}",
+            " [ 1 , { \"a\" : [ ] } ] ",
+            "[",
+            "{",
+            "{\"a\"",
+            "{\"a\":",
+            "[1,",
+            "]",
+            "}",
+            "x",
+        ];
+        let mut deep = String::new();
+        for n in [63, 64, 65, 200] {
+            deep.clear();
+            deep.push_str(&"[".repeat(n));
+            deep.push_str(&"]".repeat(n));
+            check(&deep);
+        }
+        for v in values {
+            check(v);
+            for tail in [",1", "]", "}", " x", "0", "\""] {
+                check(&alloc::format!("{v}{tail}"));
+            }
+        }
+    }
+
+    fn check(text: &str) {
+        let fast = skip_valid(text.as_bytes(), 0);
+        let mut r = Reader::new(text);
+        let exact = r.skip_value_exact(&mut Vec::new()).map(|()| r.index);
+        if let Some(end) = fast {
+            assert_eq!(exact, Ok(end), "{text:?}");
+        }
+    }
+}
