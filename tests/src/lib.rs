@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+pub mod fluent_bit;
+
 use host_harness::{
     build_component, build_module, workspace_dir, ComponentDetector, Detector, HostLimits,
     NativeDetector, WasmComponent, WasmDetector, WasmModule,
