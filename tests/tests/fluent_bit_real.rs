@@ -5,19 +5,22 @@
 //!
 //! Each process tails one `events.ndjson` holding, in order: the example's
 //! events, the bundled sample, every stream of the semantics table (keys
-//! and times made distinct per stream so that they cannot meet), a record
-//! nested as deep as Fluent Bit's JSON parser delivers, then malformed
-//! lines (a bad IP, a bad timestamp, a line that is not JSON, a 2 MiB
-//! record, a line longer than `buffer_max_size`). Once all of that came
-//! out, a network event is appended, then, after its chunk was flushed, the
-//! file event that completes its sequence.
+//! and times made distinct per stream so that they cannot meet), records
+//! nested as deep as the module takes, one level deeper, as deep as Fluent
+//! Bit delivers and deeper still, then malformed lines (a bad IP, a bad
+//! timestamp, a line that is not JSON, a 2 MiB record, a line longer than
+//! `buffer_max_size`). Once all of that came out, a network event is
+//! appended, then, after its chunk was flushed, the file event that
+//! completes its sequence. Four processes in all, a few seconds each, plus
+//! one with half the configs' `wasm_stack_size`.
 //!
 //! What must hold, byte for byte: every record Fluent Bit delivers goes
-//! through the native engine (`rule_core::Engine`) in the same order; every
-//! alert Fluent Bit prints is the native alert's text; in `pass_through`
-//! every record comes out as it went in; the refusal counts the module
-//! reports are the native engine's; and the alerts are the ones the
-//! semantics table and the sample name.
+//! through the native engine (`rule_core::Engine`) in the same order (but
+//! for those the module refuses as `too_deep` first); every alert Fluent
+//! Bit prints is the native alert's text; in `pass_through` every record
+//! comes out as it went in; the refusal counts the module reports are the
+//! native engine's; and the alerts are the ones the example, the sample
+//! and the semantics table name, and no others.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
