@@ -122,17 +122,22 @@ fn check_runnable(query: &Query, maxspan_ms: Option<i64>) -> Result<(), RuleErro
     if query.kind == QueryKind::Sample {
         return Err(unsupported(query.position, "`sample`"));
     }
-    for stage in &query.stages {
-        if stage.missing {
-            if maxspan_ms.is_none() {
-                return Err(RuleError::at(
-                    stage.position,
-                    "a missing-event stage `![...]` needs `with maxspan=`",
-                ));
-            }
-            return Err(unsupported(
-                stage.position,
-                "a missing-event stage `![...]`",
+    if query.stages.iter().any(|s| s.missing) {
+        if maxspan_ms.is_none() {
+            let first = query
+                .stages
+                .iter()
+                .find(|s| s.missing)
+                .map_or(query.position, |s| s.position);
+            return Err(RuleError::at(
+                first,
+                "a missing-event stage `![...]` needs `with maxspan=`",
+            ));
+        }
+        if query.stages.iter().all(|s| s.missing) {
+            return Err(RuleError::at(
+                query.position,
+                "a sequence needs at least one stage that is not a missing event",
             ));
         }
     }
@@ -210,6 +215,7 @@ impl Compiler<'_> {
             filter,
             keys,
             runs: stage.runs,
+            missing: stage.missing,
         })
     }
 

@@ -14,9 +14,12 @@ use crate::eval::{self, EvalCounts};
 use crate::pipes::Pipes;
 use crate::plan::{Plan, ValueKind, ValueRef};
 use crate::rule::Rule;
-use crate::sequence::{Candidate, Completed, Key, Matcher, Ordinal};
+use crate::sequence::{Candidate, Completed, Key, Matcher, MissingAt, MissingLayout, Ordinal};
 use crate::stats::Stats;
 use crate::syntax::parse;
+
+/// What `Events` holds for a missing-event stage.
+pub const MISSING_EVENT: &str = r#"{"missing":true}"#;
 
 /// Join keys of one event for one stage are the cartesian product of the
 /// key fields' values (S8); past this many combinations the rest are dropped
@@ -99,10 +102,49 @@ pub struct Engine {
     pub(crate) eval_counts: EvalCounts,
     /// `| head`, `| tail` between completed results and the alert buffer.
     pub(crate) pipes: Pipes<Alert>,
+    /// For each stage of the plan: its positive stage number, or where it
+    /// sits as a missing-event stage.
+    pub(crate) stage_roles: Vec<StageRole>,
     /// Highest event time seen.
     pub(crate) watermark: Option<i64>,
     pub(crate) arrivals: u64,
     pub(crate) stats: Stats,
+}
+
+/// What a plan stage is to the matcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StageRole {
+    Positive(usize),
+    Missing(MissingAt),
+}
+
+/// The positive stage numbers and missing-stage positions of a plan.
+pub(crate) fn stage_roles(plan: &Plan) -> (Vec<StageRole>, usize, MissingLayout) {
+    let mut roles = Vec::with_capacity(plan.stages.len());
+    let mut positives = 0usize;
+    let mut layout = MissingLayout::default();
+    for stage in &plan.stages {
+        if stage.missing {
+            let at = match positives.checked_sub(1) {
+                None => {
+                    layout.leading = true;
+                    MissingAt::Leading
+                }
+                Some(p) => MissingAt::After(p),
+            };
+            roles.push(StageRole::Missing(at));
+        } else {
+            roles.push(StageRole::Positive(positives));
+            positives += 1;
+        }
+    }
+    layout.after = alloc::vec![false; positives];
+    for role in &roles {
+        if let StageRole::Missing(MissingAt::After(p)) = role {
+            layout.after[*p] = true;
+        }
+    }
+    (roles, positives, layout)
 }
 
 /// A candidate in the reorder buffer, ordered by its ordinal alone.
@@ -132,7 +174,8 @@ impl Engine {
         let plan = compile(&query, &rule.params)?;
         let trie = FieldTrie::new(&plan.fields);
         let template = AlertTemplate::new(&rule.meta, plan.key_names.clone());
-        let matcher = Matcher::new(plan.stages.len(), plan.maxspan_ms);
+        let (stage_roles, positives, layout) = stage_roles(&plan);
+        let matcher = Matcher::new(positives, plan.maxspan_ms, layout);
         let stats = Stats {
             stage_matches: alloc::vec![0; plan.stages.len()],
             ..Stats::default()
@@ -145,6 +188,7 @@ impl Engine {
             kinds,
             eval_counts: EvalCounts::default(),
             pipes,
+            stage_roles,
             plan,
             trie,
             template,
@@ -221,6 +265,7 @@ impl Engine {
         self.stats.bytes += event.len() as u64;
         let ordinal: Ordinal = (ts, self.arrivals);
         let mut hits = Vec::new();
+        let mut missing = Vec::new();
         for (i, stage) in self.plan.stages.iter().enumerate() {
             if !eval::matches(
                 &stage.filter,
@@ -238,8 +283,12 @@ impl Engine {
                 text,
                 &mut self.stats.truncated_keys,
             );
-            if !keys.is_empty() {
-                hits.push((i, keys));
+            if keys.is_empty() {
+                continue;
+            }
+            match self.stage_roles[i] {
+                StageRole::Positive(p) => hits.push((p, keys)),
+                StageRole::Missing(at) => missing.push((at, keys)),
             }
         }
         if let Some(until) = &self.plan.until {
@@ -257,15 +306,16 @@ impl Engine {
                     &mut self.stats.truncated_keys,
                 );
                 if !keys.is_empty() {
-                    hits.push((self.plan.stages.len(), keys));
+                    hits.push((self.matcher.stage_count(), keys));
                 }
             }
         }
-        if !hits.is_empty() {
+        if !hits.is_empty() || !missing.is_empty() {
             let candidate = Candidate {
                 ordinal,
                 event: Arc::from(text),
                 hits,
+                missing,
             };
             self.admit(candidate);
         }
@@ -317,6 +367,9 @@ impl Engine {
             }
         }
         self.matcher.expire(upto);
+        self.matcher
+            .release_waiting(Some(upto), &mut self.completed);
+        self.emit_completed();
         self.enforce_limits();
     }
 
@@ -328,13 +381,37 @@ impl Engine {
     }
 
     fn run(&mut self, candidate: &Candidate) {
-        let before = self.alerts.len();
         self.matcher.process(candidate, &mut self.completed);
-        for done in self.completed.drain(..) {
-            let json = self.template.render(done.last_ts, &done.key, &done.events);
+        self.emit_completed();
+    }
+
+    /// Renders the sequences the matcher completed, through the pipes. A
+    /// missing-event stage shows in `Events` as `{"missing":true}`, as
+    /// Elasticsearch marks it.
+    fn emit_completed(&mut self) {
+        let before = self.alerts.len();
+        let completed = core::mem::take(&mut self.completed);
+        for done in completed {
+            let events = self.with_placeholders(done.events);
+            let json = self.template.render(done.last_ts, &done.key, &events);
             self.pipes.push(Alert { json }, &mut self.alerts);
         }
         self.stats.alerts += (self.alerts.len() - before) as u64;
+    }
+
+    fn with_placeholders(&self, events: Vec<Arc<str>>) -> Vec<Arc<str>> {
+        if events.len() == self.stage_roles.len() {
+            return events;
+        }
+        let placeholder: Arc<str> = Arc::from(MISSING_EVENT);
+        let mut positives = events.into_iter();
+        self.stage_roles
+            .iter()
+            .map(|role| match role {
+                StageRole::Positive(_) => positives.next().unwrap_or_else(|| placeholder.clone()),
+                StageRole::Missing(_) => placeholder.clone(),
+            })
+            .collect()
     }
 
     /// Takes a batch of newline-delimited events. A bad line is refused and
@@ -392,6 +469,8 @@ impl Engine {
         while let Some(Reverse(Held(c))) = self.reorder.pop() {
             self.run(&c);
         }
+        self.matcher.release_waiting(None, &mut self.completed);
+        self.emit_completed();
         let before = self.alerts.len();
         self.pipes.flush(&mut self.alerts);
         self.stats.alerts += (self.alerts.len() - before) as u64;
@@ -418,6 +497,7 @@ impl Engine {
         stats.evictions = self.matcher.counts.evictions;
         stats.expired = self.matcher.counts.expired;
         stats.ended_by_until = self.matcher.counts.ended_by_until;
+        stats.discarded_by_missing = self.matcher.counts.discarded_by_missing;
         stats.reorder_held = self.reorder.len() as u64;
         stats.script_errors = self.eval_counts.script_errors;
         stats.script_truncated = self.eval_counts.script_truncated;

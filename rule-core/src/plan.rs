@@ -100,6 +100,8 @@ pub struct StagePlan {
     pub keys: Vec<FieldId>,
     /// `with runs=N`: the stage is repeated N times (1 when absent).
     pub runs: u32,
+    /// `![...]`: satisfied by the absence of such an event.
+    pub missing: bool,
 }
 
 /// A boolean filter over one event. Two-valued: a leaf on a missing field is

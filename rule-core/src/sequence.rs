@@ -9,9 +9,20 @@
 //! a hash table over (stage, key), and expire through a queue in the order
 //! they started, so the cost of an event does not grow with how many are
 //! open.
+//!
+//! Missing-event stages (`![...]`) are judged as Elasticsearch judges them
+//! (`TumblingWindow.doCheckMissingEvents`): the positive stages match as
+//! above; such an event between two positive stages (strictly between their
+//! times, same key) discards the sequence when it completes; before the
+//! first positive stage, the latest one (strictly earlier than the start)
+//! counts; after the last, the first one (strictly later). Leading and
+//! trailing events discard the sequence only when they fall within maxspan
+//! (of each other when the query has both). A sequence with a trailing
+//! missing stage waits, completed, until such an event comes or event time
+//! passes its start plus maxspan (or `flush`).
 
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::hash::BuildHasher;
@@ -73,8 +84,37 @@ impl<'a> Iterator for KeyValues<'a> {
 pub struct Candidate {
     pub ordinal: Ordinal,
     pub event: Arc<str>,
-    /// (stage, keys), stages ascending.
+    /// (positive stage, keys), stages ascending.
     pub hits: Vec<(usize, Vec<Key>)>,
+    /// Missing-event stages this event matches, with its keys for each.
+    pub missing: Vec<(MissingAt, Vec<Key>)>,
+}
+
+/// Where a missing-event stage sits among the positive ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingAt {
+    /// Before the first positive stage.
+    Leading,
+    /// After positive stage `p` (trailing when `p` is the last).
+    After(usize),
+}
+
+/// The missing-event stages of a sequence, by position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MissingLayout {
+    pub leading: bool,
+    /// `after[p]`: a missing stage follows positive stage `p`.
+    pub after: Vec<bool>,
+}
+
+impl MissingLayout {
+    fn any(&self) -> bool {
+        self.leading || self.after.iter().any(|&a| a)
+    }
+
+    fn trailing(&self) -> bool {
+        self.after.last().copied().unwrap_or(false)
+    }
 }
 
 /// A sequence that reached its last stage.
@@ -111,6 +151,33 @@ struct Slot {
     bytes: usize,
     generation: u32,
     live: bool,
+    /// The latest leading missing-stage event of the key before the start.
+    lead_ts: Option<i64>,
+    /// The first missing-stage event after the current stage, if any.
+    taint: Option<i64>,
+    /// A missing-stage event fell between two stages: the sequence goes on
+    /// (and is consumed) as in Elasticsearch, but is discarded at the end.
+    doomed: bool,
+}
+
+/// A completed sequence, on its way out or waiting for its trailing
+/// missing-event window.
+#[derive(Debug)]
+struct Waiting {
+    key: Key,
+    first_ts: i64,
+    last_ts: i64,
+    lead_ts: Option<i64>,
+    events: Vec<Arc<str>>,
+    bytes: usize,
+}
+
+/// The latest leading missing-stage events of one key: the newest time and
+/// the newest strictly older one (a start takes the newest strictly before it).
+#[derive(Debug, Clone, Copy)]
+struct Leading {
+    last: i64,
+    below: Option<i64>,
 }
 
 /// Counters the matcher keeps for [`crate::Stats`].
@@ -119,11 +186,22 @@ pub struct MatcherCounts {
     pub expired: u64,
     pub evictions: u64,
     pub ended_by_until: u64,
+    /// Sequences discarded because a missing-event stage's event came.
+    pub discarded_by_missing: u64,
 }
 
 pub struct Matcher {
     stage_count: usize,
     maxspan_ms: Option<i64>,
+    layout: MissingLayout,
+    /// Per key, the latest leading missing-stage events.
+    leading: hashbrown::HashMap<Key, Leading>,
+    /// Leading events in time order, to forget them past maxspan.
+    leading_age: VecDeque<(i64, Key)>,
+    /// Completed sequences waiting for their trailing window, by deadline.
+    waiting: BTreeMap<(i64, u64), Waiting>,
+    waiting_by_key: hashbrown::HashMap<Key, Vec<(i64, u64)>>,
+    waiting_seq: u64,
     slots: Vec<Slot>,
     free: Vec<u32>,
     index: HashTable<u32>,
@@ -136,10 +214,18 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    pub fn new(stage_count: usize, maxspan_ms: Option<i64>) -> Matcher {
+    /// A matcher for `stage_count` positive stages, with missing-event
+    /// stages where `layout` says (`MissingLayout::default()`: none).
+    pub fn new(stage_count: usize, maxspan_ms: Option<i64>, layout: MissingLayout) -> Matcher {
         Matcher {
             stage_count,
             maxspan_ms,
+            layout,
+            leading: hashbrown::HashMap::new(),
+            leading_age: VecDeque::new(),
+            waiting: BTreeMap::new(),
+            waiting_by_key: hashbrown::HashMap::new(),
+            waiting_seq: 0,
             slots: Vec::new(),
             free: Vec::new(),
             index: HashTable::new(),
@@ -149,6 +235,11 @@ impl Matcher {
             state_bytes: 0,
             counts: MatcherCounts::default(),
         }
+    }
+
+    /// The positive stages it matches.
+    pub fn stage_count(&self) -> usize {
+        self.stage_count
     }
 
     pub fn pending(&self) -> usize {
@@ -163,6 +254,16 @@ impl Matcher {
     /// itself. A hit at stage `stage_count` is the query's `until`: it runs
     /// first, dropping the sequences of its key that it comes after.
     pub fn process(&mut self, c: &Candidate, out: &mut Vec<Completed>) {
+        // A missing-stage event counts only strictly after (or before) a
+        // positive event's time, so this event's own hits are not its
+        // business; leading events are recorded after its starts.
+        for (at, keys) in &c.missing {
+            if let MissingAt::After(p) = at {
+                for key in keys {
+                    self.missing_after(*p, c.ordinal.0, key, out);
+                }
+            }
+        }
         for (stage, keys) in c.hits.iter().rev() {
             for key in keys {
                 if *stage == self.stage_count {
@@ -173,6 +274,151 @@ impl Matcher {
                     self.extend(*stage, c, key, out);
                 }
             }
+        }
+        for (at, keys) in &c.missing {
+            if *at == MissingAt::Leading {
+                for key in keys {
+                    self.record_leading(c.ordinal.0, key);
+                }
+            }
+        }
+    }
+
+    /// A missing-stage event after positive stage `p`: it marks the
+    /// sequence pending there (discarded if the next stage comes later than
+    /// it), or, after the last stage, decides the completed ones waiting.
+    fn missing_after(&mut self, p: usize, ts: i64, key: &Key, out: &mut Vec<Completed>) {
+        if p + 1 == self.stage_count {
+            let Some(waiting) = self.waiting_by_key.remove(key) else {
+                return;
+            };
+            let mut keep = Vec::new();
+            for id in waiting {
+                let due = self.waiting.get(&id).is_some_and(|w| w.last_ts < ts);
+                if !due {
+                    if self.waiting.contains_key(&id) {
+                        keep.push(id);
+                    }
+                    continue;
+                }
+                if let Some(w) = self.waiting.remove(&id) {
+                    self.pending -= 1;
+                    self.state_bytes -= w.bytes;
+                    self.decide(w, Some(ts), out);
+                }
+            }
+            if !keep.is_empty() {
+                self.waiting_by_key.insert(key.clone(), keep);
+            }
+            return;
+        }
+        if let Some(slot) = self.find(p, key) {
+            let slot = &mut self.slots[slot as usize];
+            if ts > slot.last.0 && slot.taint.is_none() {
+                slot.taint = Some(ts);
+            }
+        }
+    }
+
+    fn record_leading(&mut self, ts: i64, key: &Key) {
+        let entry = self.leading.entry(key.clone()).or_insert(Leading {
+            last: ts,
+            below: None,
+        });
+        if ts > entry.last {
+            entry.below = Some(entry.last);
+            entry.last = ts;
+        }
+        self.leading_age.push_back((ts, key.clone()));
+    }
+
+    /// The latest leading event of `key` strictly before `start`.
+    fn leading_before(&self, key: &Key, start: i64) -> Option<i64> {
+        let l = self.leading.get(key)?;
+        if l.last < start {
+            Some(l.last)
+        } else {
+            l.below.filter(|&b| b < start)
+        }
+    }
+
+    /// A sequence whose positive stages all matched: out now, discarded, or
+    /// held for its trailing window.
+    fn complete(&mut self, done: Waiting, doomed: bool, out: &mut Vec<Completed>) {
+        if doomed {
+            self.counts.discarded_by_missing += 1;
+            return;
+        }
+        if !self.layout.any() {
+            out.push(Completed {
+                key: done.key,
+                events: done.events,
+                last_ts: done.last_ts,
+            });
+            return;
+        }
+        if self.layout.trailing() {
+            let deadline = done.first_ts.saturating_add(self.maxspan_ms.unwrap_or(0));
+            self.waiting_seq += 1;
+            let id = (deadline, self.waiting_seq);
+            self.waiting_by_key
+                .entry(done.key.clone())
+                .or_default()
+                .push(id);
+            self.pending += 1;
+            self.state_bytes += done.bytes;
+            self.waiting.insert(id, done);
+            return;
+        }
+        self.decide(done, None, out);
+    }
+
+    /// Elasticsearch's verdict on a sequence whose middle stages are clean,
+    /// given its leading and trailing missing-stage events.
+    fn decide(&mut self, w: Waiting, first_trailing: Option<i64>, out: &mut Vec<Completed>) {
+        let span = self.maxspan_ms.unwrap_or(i64::MAX);
+        let bigger = |from: Option<i64>, to: Option<i64>| match (from, to) {
+            (Some(a), Some(b)) => b.saturating_sub(a) > span,
+            _ => true,
+        };
+        let (lead, trail) = (self.layout.leading, self.layout.trailing());
+        let (ll, ft) = (w.lead_ts, first_trailing);
+        let accept = (ft.is_none() && ll.is_none())
+            || (ll.is_none() && lead)
+            || (ft.is_none() && trail)
+            || (lead && trail && bigger(ll, ft))
+            || (lead && !trail && bigger(ll, Some(w.last_ts)))
+            || (!lead && trail && bigger(Some(w.first_ts), ft));
+        if accept {
+            out.push(Completed {
+                key: w.key,
+                events: w.events,
+                last_ts: w.last_ts,
+            });
+        } else {
+            self.counts.discarded_by_missing += 1;
+        }
+    }
+
+    /// Lets out the completed sequences whose trailing window ended by
+    /// `now` (all of them with `None`: the end of the stream).
+    pub fn release_waiting(&mut self, now: Option<i64>, out: &mut Vec<Completed>) {
+        while let Some((&id, _)) = self.waiting.first_key_value() {
+            if now.is_some_and(|n| id.0 >= n) {
+                break;
+            }
+            let Some(w) = self.waiting.remove(&id) else {
+                break;
+            };
+            if let Some(ids) = self.waiting_by_key.get_mut(&w.key) {
+                ids.retain(|&i| i != id);
+                if ids.is_empty() {
+                    self.waiting_by_key.remove(&w.key);
+                }
+            }
+            self.pending -= 1;
+            self.state_bytes -= w.bytes;
+            self.decide(w, None, out);
         }
     }
 
@@ -203,12 +449,21 @@ impl Matcher {
     }
 
     fn start(&mut self, c: &Candidate, key: &Key, out: &mut Vec<Completed>) {
+        let lead_ts = if self.layout.leading {
+            self.leading_before(key, c.ordinal.0)
+        } else {
+            None
+        };
         if self.stage_count == 1 {
-            out.push(Completed {
+            let done = Waiting {
                 key: key.clone(),
-                events: alloc::vec![c.event.clone()],
+                first_ts: c.ordinal.0,
                 last_ts: c.ordinal.0,
-            });
+                lead_ts,
+                bytes: SLOT_OVERHEAD + key.as_bytes().len() + c.event.len(),
+                events: alloc::vec![c.event.clone()],
+            };
+            self.complete(done, false, out);
             return;
         }
         if let Some(existing) = self.find(0, key) {
@@ -225,6 +480,9 @@ impl Matcher {
             c.ordinal,
             alloc::vec![c.event.clone()],
         );
+        if let Some(slot) = self.find(0, key) {
+            self.slots[slot as usize].lead_ts = lead_ts;
+        }
     }
 
     /// Adds a pending sequence as the youngest; the caller has made sure no
@@ -250,6 +508,9 @@ impl Matcher {
             bytes,
             generation: 0,
             live: true,
+            lead_ts: None,
+            taint: None,
+            doomed: false,
         };
         let index = match self.free.pop() {
             Some(i) => {
@@ -316,15 +577,29 @@ impl Matcher {
                 return;
             }
         }
+        // A missing-stage event strictly between the two stages' times.
+        let slot = &mut self.slots[prev as usize];
+        if slot.taint.is_some_and(|t| t < c.ordinal.0) {
+            slot.doomed = true;
+        }
+        slot.taint = None;
         if stage + 1 == self.stage_count {
-            let mut events = core::mem::take(&mut self.slots[prev as usize].events);
-            events.push(c.event.clone());
-            out.push(Completed {
+            let slot = &mut self.slots[prev as usize];
+            let done = Waiting {
                 key: key.clone(),
-                events,
+                first_ts: slot.first_ts,
                 last_ts: c.ordinal.0,
-            });
+                lead_ts: slot.lead_ts,
+                bytes: slot.bytes + c.event.len(),
+                events: {
+                    let mut events = core::mem::take(&mut slot.events);
+                    events.push(c.event.clone());
+                    events
+                },
+            };
+            let doomed = slot.doomed;
             self.remove(prev);
+            self.complete(done, doomed, out);
             return;
         }
         if let Some(older) = self.find(stage, key) {
@@ -380,6 +655,18 @@ impl Matcher {
     /// Drops sequences that can no longer complete once event time reached `now`.
     pub fn expire(&mut self, now: i64) {
         let Some(span) = self.maxspan_ms else { return };
+        // A leading event older than maxspan before now can no longer be
+        // within maxspan of any sequence still to come.
+        while let Some((ts, _)) = self.leading_age.front() {
+            if ts.saturating_add(span) >= now {
+                break;
+            }
+            if let Some((ts, key)) = self.leading_age.pop_front() {
+                if self.leading.get(&key).is_some_and(|l| l.last == ts) {
+                    self.leading.remove(&key);
+                }
+            }
+        }
         while let Some(index) = self.oldest() {
             if self.slots[index as usize].first_ts.saturating_add(span) >= now {
                 break;

@@ -14,6 +14,12 @@
 //! [`SnapshotError`] and the engine is left as it was. It restores into an
 //! engine whose rule has the same shape (stage count and join-key count);
 //! the rule's text may differ, which is what a rule reload needs.
+//!
+//! Not carried yet: what missing-event stages (`![...]`) track besides the
+//! pending sequences (the latest leading event per key, completed
+//! sequences waiting for their trailing window, such events held in the
+//! reorder window). After a restore those sequences are judged as if no
+//! such event had come before it.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -21,7 +27,7 @@ use alloc::vec::Vec;
 use core::cmp::Reverse;
 use core::fmt;
 
-use crate::engine::{Alert, Engine, Held};
+use crate::engine::{stage_roles, Alert, Engine, Held};
 use crate::sequence::{Candidate, Key, Matcher, Ordinal};
 
 const MAGIC: &[u8; 8] = b"RCSNAP\r\n";
@@ -158,9 +164,11 @@ impl Engine {
             *n = r.u64()?;
         }
 
-        let mut matcher = Matcher::new(self.plan.stages.len(), self.plan.maxspan_ms);
+        let (_, positives, layout) = stage_roles(&self.plan);
+        let positive_stages = positives as u32;
+        let mut matcher = Matcher::new(positives, self.plan.maxspan_ms, layout);
         for _ in 0..r.count(21)? {
-            let stage = r.stage(stages)?;
+            let stage = r.stage(positive_stages)?;
             let key = r.key()?;
             let first_ts = r.i64()?;
             let last = r.ordinal()?;
@@ -184,7 +192,7 @@ impl Engine {
             let mut hits = Vec::new();
             for _ in 0..r.count(8)? {
                 // A hit one past the last stage is the query's `until`.
-                let stage = r.stage(stages + u32::from(self.plan.until.is_some()))?;
+                let stage = r.stage(positive_stages + u32::from(self.plan.until.is_some()))?;
                 let mut ks = Vec::new();
                 for _ in 0..r.count(4)? {
                     ks.push(r.key()?);
@@ -195,6 +203,8 @@ impl Engine {
                 ordinal,
                 event,
                 hits,
+                // Not carried (see the module docs).
+                missing: Vec::new(),
             })));
         }
         let mut pending_alerts = Vec::new();

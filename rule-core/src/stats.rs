@@ -41,6 +41,8 @@ pub struct Stats {
     pub script_truncated: u64,
     /// Pending sequences ended by the query's `until`.
     pub ended_by_until: u64,
+    /// Sequences discarded because an event of a missing-event stage came.
+    pub discarded_by_missing: u64,
     /// Results dropped by `| head` or `| tail`.
     pub piped_out: u64,
 }

@@ -47,6 +47,7 @@ fn accepts_the_constructs_of_two_stage_sequence_rules() {
         r#"sequence by host.id [file where event.action : ("creation", "rename")] [file where process.name not in ("a", "b")] [process where true]"#,
         r#"process where length(process.name) > 3 and process.pid + 1 > 3 | head 5"#,
         r#"sequence by process.pid [process where true] [file where true] until [process where event.type == "end"]"#,
+        r#"sequence by host.id with maxspan=1m ![process where true] [process where true] ![file where true] with runs=2"#,
         r#"process where substring(process.name, 0, 2) : "ba" and between~(process.command_line, "-C ", " ") != """#,
         r#"process where process.name regex~ "ba[a-z]+" and not process.executable regex ("/usr/.*", "/bin/.*")"#,
         r#"process where ?process.nosuch == null and `process.name` in ("a", concat("b", "c")) | tail 2"#,
@@ -126,10 +127,10 @@ fn refuses_what_it_does_not_run_with_line_and_column() {
         "runs must be",
     );
     refused_at(
-        "sequence with maxspan=1s [process where true] ![file where true]",
+        "sequence with maxspan=1s ![process where true] ![file where true]",
         1,
-        47,
-        "missing-event",
+        1,
+        "not a missing event",
     );
     refused_at(
         "sequence [process where true] ![file where true]",

@@ -32,7 +32,10 @@ fn results(engine: &mut Engine, events: &[Value]) -> Vec<Vec<i64>> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|e| e["id"].as_i64().unwrap())
+                .map(|e| match e["missing"].as_bool() {
+                    Some(true) => -1,
+                    _ => e["id"].as_i64().unwrap(),
+                })
                 .collect()
         })
         .collect()
@@ -163,4 +166,22 @@ fn a_mapping_gives_types_and_aliases() {
     assert!(refused.err().unwrap().message.contains("unknown field"));
     let mut e = engine("process where ?nosuch == null", Some(mapping));
     assert_eq!(results(&mut e, &[json!({"kind": "process"})]), [[0]]);
+}
+
+#[test]
+fn missing_event_stages() {
+    let ev = |kind: &str| json!({"event": {"category": "process"}, "kind": kind, "host": "h"});
+    let eql = r#"sequence by host with maxspan=10s [process where kind == "a"] ![process where kind == "m"] [process where kind == "b"]"#;
+    // `m` between `a` and `b` discards the sequence; without it, the gap
+    // shows as `{"missing":true}` (-1 here).
+    assert!(ids(eql, &[ev("a"), ev("m"), ev("b")]).is_empty());
+    assert_eq!(ids(eql, &[ev("a"), ev("b")]), [[0, -1, 1]]);
+    // Trailing: the sequence waits for its window (or the end of the stream).
+    let trailing = r#"sequence by host with maxspan=10s [process where kind == "a"] ![process where kind == "m"]"#;
+    assert!(ids(trailing, &[ev("a"), ev("m")]).is_empty());
+    let mut e = engine(trailing, None);
+    e.push(json!({"@timestamp": "2026-01-01T00:00:00Z", "event": {"category": "process"}, "kind": "a", "host": "h", "id": 0}).to_string().as_bytes()).unwrap();
+    assert_eq!(e.pending_alerts(), 0, "held until its window passes");
+    e.advance_time(1_767_225_600_000 + 10_001);
+    assert_eq!(e.pending_alerts(), 1);
 }
