@@ -372,6 +372,19 @@ function renderNode(node) {
         el('ul', {}, el('li', {}, renderNode(node.child))));
     case 'const':
       return el('div', { class: `leaf ${node.result ? 'outcome-true' : 'outcome-false'}` }, mark(node.result), ` ${node.result}`);
+    case 'script':
+      // A computed condition (functions, arithmetic): every field it reads, with its values.
+      return el('div', { class: `leaf script outcome-${node.result}`, 'data-outcome': String(node.result) },
+        mark(node.result),
+        el('div', { class: 'body' },
+          el('code', { class: 'test', text: node.test }),
+          ' ',
+          el('span', { class: 'values' }, node.fields.map((f) => el('span', { class: 'field-values' },
+            `${f.field} = `,
+            f.values.length === 0
+              ? el('span', { class: 'missing', text: 'missing (null)' })
+              : el('span', { class: 'value', text: f.values.map(fmt).join(', ') }),
+            ' ')))));
     case 'leaf':
     default: {
       const icon = { true: '✓', false: '✗', missing: '∅' }[node.outcome];

@@ -407,19 +407,25 @@ impl Matcher {
             if now.is_some_and(|n| id.0 >= n) {
                 break;
             }
-            let Some(w) = self.waiting.remove(&id) else {
+            let Some(w) = self.take_waiting(id) else {
                 break;
             };
-            if let Some(ids) = self.waiting_by_key.get_mut(&w.key) {
-                ids.retain(|&i| i != id);
-                if ids.is_empty() {
-                    self.waiting_by_key.remove(&w.key);
-                }
-            }
-            self.pending -= 1;
-            self.state_bytes -= w.bytes;
             self.decide(w, None, out);
         }
+    }
+
+    /// Removes a waiting sequence from both indexes and the state counts.
+    fn take_waiting(&mut self, id: (i64, u64)) -> Option<Waiting> {
+        let w = self.waiting.remove(&id)?;
+        if let Some(ids) = self.waiting_by_key.get_mut(&w.key) {
+            ids.retain(|&i| i != id);
+            if ids.is_empty() {
+                self.waiting_by_key.remove(&w.key);
+            }
+        }
+        self.pending -= 1;
+        self.state_bytes -= w.bytes;
+        Some(w)
     }
 
     /// `until`: pending sequences of `key` that this event comes after end.
@@ -680,7 +686,16 @@ impl Matcher {
     /// Evicts the oldest sequences until both bounds hold.
     pub fn enforce(&mut self, max_pending: usize, max_bytes: usize) {
         while self.pending > max_pending || self.state_bytes > max_bytes {
-            let Some(index) = self.oldest() else { break };
+            let Some(index) = self.oldest() else {
+                // Only completed sequences waiting for their trailing window
+                // are left: the one whose window ends first goes.
+                let Some((&id, _)) = self.waiting.first_key_value() else {
+                    break;
+                };
+                self.take_waiting(id);
+                self.counts.evictions += 1;
+                continue;
+            };
             self.by_age.pop_front();
             self.remove(index);
             self.counts.evictions += 1;

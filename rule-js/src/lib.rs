@@ -55,7 +55,7 @@
 //!   are.
 
 use js_sys::{Error as JsErrorObject, JsString, Reflect, Uint8Array};
-use rule_core::{Engine, Limits, PushError, Rule, RuleError, EMBEDDED_RULE_TOML};
+use rule_core::{Engine, Limits, Mapping, PushError, Rule, RuleError, EMBEDDED_RULE_TOML};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -83,13 +83,23 @@ export interface RuleEngineOptions {
   reorderWindowMs?: number;
 }
 
+/** Elasticsearch's EQL request parameters, all optional; each overrides the rule's own. */
+export interface RuleEngineParams {
+  /** The event time field. Default `@timestamp`. */
+  timestampField?: string;
+  /** The field `process where` tests. Default `event.category`. */
+  eventCategoryField?: string;
+  /** An Elasticsearch index mapping (`{"properties": ...}`): field types and aliases. */
+  mapping?: object;
+}
+
 /** What `new RuleEngine`, `pushEvent`, `restore`... throw. */
 export interface RuleEngineError extends Error {
   /** `EventError` (-1..-10), `RuleError` (-12) or `SnapshotError` (-14). */
   name: "EventError" | "RuleError" | "SnapshotError";
   /** The ABI code: rule-core's PushError::code, -12 for the rule or options, -14 for a snapshot. */
   code: number;
-  /** `invalid_json`, `missing_timestamp`, ... for events; `rule`, `options` or `snapshot` otherwise. */
+  /** `invalid_json`, `missing_timestamp`, ... for events; `rule`, `options`, `params` or `snapshot` otherwise. */
   kind: string;
   /** Rule errors in the EQL: 1-based line in the text given to the constructor. */
   line?: number;
@@ -163,7 +173,9 @@ export type FilterNode =
   | { node: "or"; result: boolean; children: FilterNode[] }
   | { node: "not"; result: boolean; child: FilterNode }
   | { node: "const"; result: boolean }
-  | { node: "leaf"; result: boolean; outcome: Outcome; test: string; field: string; values: (string | number | null)[] };
+  | { node: "leaf"; result: boolean; outcome: Outcome; test: string; field: string; values: (string | number | null)[] }
+  /** A condition Elasticsearch runs as a script (functions, arithmetic): true when some combination of its fields' values is. */
+  | { node: "script"; result: boolean; test: string; fields: { field: string; values: (string | number | null)[] }[] };
 
 /** A join key field and its values in the event. */
 export interface FieldValues {
@@ -242,7 +254,8 @@ impl RuleEngine {
     /// (recognised by a first line that opens a `[section]`, or a `[rule]`
     /// section anywhere); omitted, the embedded rule. EQL alone gets the
     /// embedded rule's metadata (id, name, severity) for its alerts.
-    /// `options` are rule-core's limits, in camelCase.
+    /// `options` are rule-core's limits, in camelCase; `params` are
+    /// Elasticsearch's EQL request parameters (`RuleEngineParams`).
     ///
     /// @throws {RuleEngineError} code -12: the rule does not compile (with
     /// `line` and `column`), the TOML is wrong, or an option is unknown or
@@ -255,12 +268,16 @@ impl RuleEngine {
         rule_text: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RuleEngineOptions | null")]
         options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RuleEngineParams | null")] params: JsValue,
     ) -> Result<RuleEngine, JsValue> {
         let limits = limits_from(options)?;
+        let params = params_from(params)?;
         let engine = if rule_text.is_undefined() || rule_text.is_null() {
-            Engine::new(Rule::embedded(), limits)
+            let mut rule = Rule::embedded();
+            params.apply(&mut rule);
+            Engine::new(rule, limits)
         } else if let Some(text) = rule_text.as_string() {
-            build(&text, limits)?
+            build(&text, limits, &params)?
         } else {
             return Err(js_error(
                 "ruleText must be a string (EQL or TOML), null or undefined",
@@ -478,14 +495,21 @@ pub fn looks_like_toml(text: &str) -> bool {
 }
 
 /// Compiles `text`; a rule error is already mapped to a JS error.
-fn build(text: &str, limits: Limits) -> Result<Result<Engine, RuleError>, JsValue> {
+fn build(
+    text: &str,
+    limits: Limits,
+    params: &Params,
+) -> Result<Result<Engine, RuleError>, JsValue> {
     if !looks_like_toml(text) {
-        return Ok(Engine::new(Rule::from_eql(text, None), limits));
+        let mut rule = Rule::from_eql(text, None);
+        params.apply(&mut rule);
+        return Ok(Engine::new(rule, limits));
     }
-    let rule = match Rule::from_toml(text) {
+    let mut rule = match Rule::from_toml(text) {
         Ok(rule) => rule,
         Err(e) => return Err(rule_error(&e, toml_error_position(text))),
     };
+    params.apply(&mut rule);
     // Where the query sits in the file, to point at the file's lines.
     let origin = text
         .find(rule.query.as_str())
@@ -583,6 +607,71 @@ fn limits_from(value: JsValue) -> Result<Limits, JsValue> {
         max_buffered_alerts: options.max_buffered_alerts.unwrap_or(d.max_buffered_alerts),
         reorder_window_ms: options.reorder_window_ms.unwrap_or(d.reorder_window_ms),
     })
+}
+
+/// `RuleEngineParams`, checked.
+#[derive(Debug, Default)]
+struct Params {
+    timestamp_field: Option<String>,
+    event_category_field: Option<String>,
+    mapping: Option<Mapping>,
+}
+
+impl Params {
+    fn apply(&self, rule: &mut Rule) {
+        if let Some(f) = &self.timestamp_field {
+            rule.params.timestamp_field = Some(f.clone());
+        }
+        if let Some(f) = &self.event_category_field {
+            rule.params.event_category_field = Some(f.clone());
+        }
+        if let Some(m) = &self.mapping {
+            rule.params.mapping = Some(m.clone());
+        }
+    }
+}
+
+fn params_from(value: JsValue) -> Result<Params, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Params::default());
+    }
+    let json: serde_json::Value =
+        serde_wasm_bindgen::from_value(value).map_err(|e| params_error(&format!("params: {e}")))?;
+    let serde_json::Value::Object(map) = json else {
+        return Err(params_error("params must be an object"));
+    };
+    let mut params = Params::default();
+    for (key, value) in map {
+        match (key.as_str(), value) {
+            ("timestampField", serde_json::Value::String(s)) => params.timestamp_field = Some(s),
+            ("eventCategoryField", serde_json::Value::String(s)) => {
+                params.event_category_field = Some(s)
+            }
+            ("mapping", m @ serde_json::Value::Object(_)) => {
+                let mapping = Mapping::from_json(&m.to_string())
+                    .map_err(|e| params_error(&format!("params.mapping: {}", e.message)))?;
+                params.mapping = Some(mapping);
+            }
+            ("timestampField" | "eventCategoryField" | "mapping", _) => {
+                return Err(params_error(&format!(
+                    "params.{key} must be {}",
+                    if key == "mapping" { "an object" } else { "a string" }
+                )))
+            }
+            (other, _) => {
+                return Err(params_error(&format!(
+                    "unknown param {other:?}; the params are timestampField, eventCategoryField, mapping"
+                )))
+            }
+        }
+    }
+    Ok(params)
+}
+
+fn params_error(message: &str) -> JsValue {
+    let err = js_error(&clip(message.into()), RULE_ERROR, "params", "RuleError");
+    set(&err, "reason", &JsValue::from_str(message));
+    err
 }
 
 fn options_error(message: &str) -> JsValue {

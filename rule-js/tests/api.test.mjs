@@ -184,8 +184,8 @@ test('rule errors carry line and column', () => {
   assert.ok(e.reason.length > 0 && !e.reason.includes('line 2'));
 
   // Constructs the engine refuses are named, with their place.
-  throwsWith(() => new RuleEngine('sequence\n  [network where true]\n  [file where true] | head 1'), {
-    code: -12, line: 3, column: 21,
+  throwsWith(() => new RuleEngine('sequence\n  [network where true]\n  [file where true] | sort x'), {
+    code: -12, line: 3, column: 23,
   });
   // Columns count characters, not bytes.
   throwsWith(() => new RuleEngine('file where file.name == "é" and'), { line: 1, column: 32 });
@@ -244,6 +244,39 @@ test('options are the limits in camelCase; unknown or bad ones are refused', () 
   throwsWith(() => new RuleEngine(undefined, { maxEventBytes: 1.5 }), { code: -12, kind: 'options' });
   throwsWith(() => new RuleEngine(undefined, { maxEventBytes: 'big' }), { code: -12, kind: 'options' });
   throwsWith(() => new RuleEngine(undefined, 7), { code: -12, kind: 'options' });
+});
+
+test('params are Elasticsearch\'s request parameters: a mapping gives types and aliases', () => {
+  const mapping = {
+    properties: {
+      kind: { type: 'keyword' },
+      pid: { type: 'long' },
+      event: { properties: { category: { type: 'alias', path: 'kind' } } },
+    },
+  };
+  const engine = new RuleEngine('process where pid / 2 == 1 and ?nosuch == null', null, { mapping });
+  engine.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', kind: 'process', pid: 3 });
+  engine.pushEvent({ '@timestamp': '2026-01-01T00:00:01Z', kind: 'process', pid: 4 });
+  assert.equal(engine.drainAlerts().length, 1);
+  const byType = new RuleEngine('process where true', null, { eventCategoryField: 'event.type' });
+  byType.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', event: { type: 'process' } });
+  assert.equal(byType.drainAlerts().length, 1);
+  throwsWith(() => new RuleEngine('process where nosuch == 1', null, { mapping }), { code: -12, kind: 'rule', message: /unknown field/ });
+  throwsWith(() => new RuleEngine(null, null, { timestamp: 'x' }), { code: -12, kind: 'params', message: /unknown param/ });
+  throwsWith(() => new RuleEngine(null, null, { mapping: 5 }), { code: -12, kind: 'params' });
+});
+
+test('explain shows a computed condition as a script node with its fields', () => {
+  const engine = new RuleEngine('process where length(process.name) > 3 and process.name regex~ "BA.*"');
+  const ex = engine.explain({ '@timestamp': '2026-01-01T00:00:00Z', event: { category: 'process' }, process: { name: 'bash' } });
+  const nodes = [];
+  const walk = (n) => { nodes.push(n); (n.children || []).forEach(walk); if (n.child) walk(n.child); };
+  walk(ex.stages[0].filter);
+  const script = nodes.find((n) => n.node === 'script');
+  assert.deepEqual(script, { node: 'script', result: true, test: 'length(process.name) > 3', fields: [{ field: 'process.name', values: ['bash'] }] });
+  const regex = nodes.find((n) => n.node === 'leaf' && n.test.includes('regex'));
+  assert.equal(regex.test, 'process.name regex~ ("BA.*")');
+  assert.equal(ex.stages[0].passes, true);
 });
 
 test('arguments of the wrong type are refused with a code, never a trap', () => {
