@@ -113,3 +113,72 @@ fn help_names_the_run_command() {
         assert!(help.contains(flag), "run --help lacks {flag}: {help}");
     }
 }
+
+#[test]
+fn a_mapping_and_the_event_category_field_reach_the_rule() {
+    let mapping = input_file(
+        "mapping.json",
+        r#"{"properties": {"kind": {"type": "keyword"}, "pid": {"type": "long"},
+            "event": {"properties": {"category": {"type": "alias", "path": "kind"}}}}}"#,
+    );
+    let rule = input_file("rule.eql", "process where pid / 2 == 1");
+    let events = input_file(
+        "mapped.ndjson",
+        concat!(
+            r#"{"@timestamp":"2024-05-01T10:00:00Z","kind":"process","pid":3,"type":"start"}"#,
+            "\n",
+            r#"{"@timestamp":"2024-05-01T10:00:01Z","kind":"process","pid":4,"type":"start"}"#,
+            "\n"
+        ),
+    );
+    let (rule, mapping, events) = (
+        rule.to_str().unwrap(),
+        mapping.to_str().unwrap(),
+        events.to_str().unwrap(),
+    );
+    let out = rulehost(&[
+        "run",
+        "--native",
+        "--rule",
+        rule,
+        "--mapping",
+        mapping,
+        events,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    // `process where` reads another field when told to.
+    let by_type = input_file("rule2.eql", "start where true");
+    let out = rulehost(&[
+        "run",
+        "--native",
+        "--rule",
+        by_type.to_str().unwrap(),
+        "--event-category-field",
+        "type",
+        events,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    // A field the mapping lacks is refused, with its place.
+    let unknown = input_file("rule3.eql", "process where nosuch == 1");
+    let out = rulehost(&[
+        "run",
+        "--native",
+        "--rule",
+        unknown.to_str().unwrap(),
+        "--mapping",
+        mapping,
+        events,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `nosuch`"));
+}
