@@ -36,14 +36,17 @@
 //! Numbers are converted by serde_json's own algorithm (a `u64` significand
 //! times or over a power of ten), not by correctly rounded parsing, because
 //! what the decoder produced is the contract: the same bits for the same
-//! text. The `differential` tests compare against serde_json itself.
+//! text. That algorithm is one ulp off the correctly rounded value for about
+//! one number in ten (`636517889e23`); `core`'s `str::parse::<f64>` on the
+//! number's text would round correctly, at the price of that contract.
+//! `decode`'s tests compare against serde_json itself.
 //!
 //! # Why SWAR
 //!
 //! Nearly all the bytes of an event sit inside strings the plan never reads.
 //! Finding a string's end means finding the first `"`, `\` or control byte;
-//! [`find_string_stop`] tests eight bytes at a time in a `u64` (SIMD within
-//! a register: the per-lane "is zero" and "is below" tricks of `memchr`),
+//! [`find_string_stop`] tests eight bytes at a time in a `u64`, two words per
+//! branch (SIMD within a register: the per-lane "is below" trick of `memchr`),
 //! which is plain integer arithmetic and so runs the same in every build,
 //! the SIMD-free Fluent Bit module included. Where the wasm build enables
 //! `simd128`, sixteen bytes are tested per step with wasm's vector
