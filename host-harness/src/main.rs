@@ -89,6 +89,10 @@ struct RunArgs {
     #[arg(long, value_name = "FIELD")]
     event_category_field: Option<String>,
 
+    /// Samples per join key a `sample` query gives (default 1).
+    #[arg(long, value_name = "N")]
+    max_samples_per_key: Option<usize>,
+
     /// Cap on the module's linear memory, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     max_memory_mib: usize,
@@ -185,6 +189,9 @@ fn config_json(args: &RunArgs) -> Result<Option<Vec<u8>>, String> {
     }
     if let Some(field) = &args.event_category_field {
         params.insert("event_category_field".into(), field.clone().into());
+    }
+    if let Some(n) = args.max_samples_per_key {
+        params.insert("max_samples_per_key".into(), n.into());
     }
     if !params.is_empty() {
         config.insert("params".into(), params.into());

@@ -55,7 +55,8 @@ impl AlertTemplate {
     pub fn render(&self, last_ts: i64, key: &Key, events: &[Arc<str>]) -> String {
         let mut keys = Map::new();
         for (name, value) in self.key_names.iter().zip(key.values()) {
-            insert_path(&mut keys, name, Value::String(String::from(value)));
+            let value = value.map_or(Value::Null, |v| Value::String(String::from(v)));
+            insert_path(&mut keys, name, value);
         }
         let keys = serde_json::to_string(&Value::Object(keys)).unwrap_or_default();
         let keys = keys.get(1..keys.len().saturating_sub(1)).unwrap_or("");

@@ -21,7 +21,8 @@ use crate::error::{Position, RuleError};
 use crate::mapping::Mapping;
 use crate::pattern::{LiteralKind, Pattern};
 use crate::plan::{
-    FieldId, FieldSpec, FieldType, Filter, PipePlan, Plan, StagePlan, Test, ValueKind,
+    FieldId, FieldSpec, FieldType, Filter, KeyField, PipePlan, Plan, Shape, StagePlan, Test,
+    ValueKind,
 };
 use crate::rule::QueryParams;
 use crate::syntax::ast::{ArithOp, Expr, Field, Literal, Pipe, Query, QueryKind, Stage};
@@ -94,7 +95,22 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
         ),
         None => None,
     };
-    check_runnable(query, maxspan_ms)?;
+    check_missing_stages(query, maxspan_ms)?;
+    let shape = match query.kind {
+        QueryKind::Event => Shape::Events,
+        QueryKind::Sequence => Shape::Sequence,
+        QueryKind::Sample => Shape::Sample {
+            max_per_key: match params.max_samples_per_key {
+                Some(0) => {
+                    return Err(RuleError::metadata(
+                        "max_samples_per_key must be at least 1",
+                    ))
+                }
+                Some(n) => n,
+                None => 1,
+            },
+        },
+    };
     let pipes = query
         .pipes
         .iter()
@@ -105,6 +121,7 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
         .collect();
     Ok(Plan {
         fields: c.fields,
+        shape,
         stages,
         until,
         maxspan_ms,
@@ -113,15 +130,9 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
     })
 }
 
-/// What the engine's matcher does not run yet is refused here, with its
-/// position, rather than run with another meaning.
-fn check_runnable(query: &Query, maxspan_ms: Option<i64>) -> Result<(), RuleError> {
-    let unsupported = |p: Position, what: &str| {
-        RuleError::at(p, format!("{what} is not supported by this engine yet"))
-    };
-    if query.kind == QueryKind::Sample {
-        return Err(unsupported(query.position, "`sample`"));
-    }
+/// Missing-event stages need a maxspan (their windows are bounded by it)
+/// and at least one stage that is not missing, as Elasticsearch requires.
+fn check_missing_stages(query: &Query, maxspan_ms: Option<i64>) -> Result<(), RuleError> {
     if query.stages.iter().any(|s| s.missing) {
         if maxspan_ms.is_none() {
             let first = query
@@ -174,9 +185,21 @@ impl Compiler<'_> {
             ));
         }
         let mut keys = Vec::new();
+        // A sample's optional keys take part when null (Elasticsearch's
+        // composite aggregation has `missing_bucket` for them); a sequence's
+        // null key takes no part (S7).
+        let sample = query.kind == QueryKind::Sample;
         for f in query.by.iter().chain(&stage.by) {
+            let nullable = sample && f.optional;
             match self.resolve(f)? {
-                Resolved::Field(id) => keys.push(id),
+                Resolved::Field(id) => keys.push(KeyField {
+                    field: Some(id),
+                    nullable,
+                }),
+                Resolved::Null if nullable => keys.push(KeyField {
+                    field: None,
+                    nullable,
+                }),
                 Resolved::Null => {
                     return Err(RuleError::at(
                         f.position,

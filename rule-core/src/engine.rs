@@ -12,8 +12,9 @@ use crate::decode::{decode, Decoded, FieldTrie};
 use crate::error::{PushError, RuleError};
 use crate::eval::{self, EvalCounts};
 use crate::pipes::Pipes;
-use crate::plan::{Plan, ValueKind, ValueRef};
+use crate::plan::{KeyField, Plan, Shape, ValueKind, ValueRef};
 use crate::rule::Rule;
+use crate::sample::Sampler;
 use crate::sequence::{Candidate, Completed, Key, Matcher, MissingAt, MissingLayout, Ordinal};
 use crate::stats::Stats;
 use crate::syntax::parse;
@@ -92,6 +93,8 @@ pub struct Engine {
     pub(crate) trie: FieldTrie,
     pub(crate) template: AlertTemplate,
     pub(crate) matcher: Matcher,
+    /// A `sample` query's state (its plan's stages are all positive).
+    pub(crate) sampler: Option<Sampler>,
     /// Candidates held back by the reorder window, earliest first.
     pub(crate) reorder: BinaryHeap<Reverse<Held>>,
     pub(crate) alerts: Vec<Alert>,
@@ -176,6 +179,10 @@ impl Engine {
         let template = AlertTemplate::new(&rule.meta, plan.key_names.clone());
         let (stage_roles, positives, layout) = stage_roles(&plan);
         let matcher = Matcher::new(positives, plan.maxspan_ms, layout);
+        let sampler = match plan.shape {
+            Shape::Sample { max_per_key } => Some(Sampler::new(positives, max_per_key)),
+            Shape::Events | Shape::Sequence => None,
+        };
         let stats = Stats {
             stage_matches: alloc::vec![0; plan.stages.len()],
             ..Stats::default()
@@ -193,6 +200,7 @@ impl Engine {
             trie,
             template,
             matcher,
+            sampler,
             reorder: BinaryHeap::new(),
             alerts: Vec::new(),
             completed: Vec::new(),
@@ -374,6 +382,12 @@ impl Engine {
     }
 
     fn enforce_limits(&mut self) {
+        if let Some(sampler) = &mut self.sampler {
+            sampler.enforce(
+                self.limits.max_pending_sequences,
+                self.limits.max_state_bytes,
+            );
+        }
         self.matcher.enforce(
             self.limits.max_pending_sequences,
             self.limits.max_state_bytes,
@@ -381,7 +395,10 @@ impl Engine {
     }
 
     fn run(&mut self, candidate: &Candidate) {
-        self.matcher.process(candidate, &mut self.completed);
+        match &mut self.sampler {
+            Some(sampler) => sampler.process(candidate, &mut self.completed),
+            None => self.matcher.process(candidate, &mut self.completed),
+        }
         self.emit_completed();
     }
 
@@ -492,9 +509,13 @@ impl Engine {
     /// Counters, with the state figures as of now.
     pub fn stats(&self) -> Stats {
         let mut stats = self.stats.clone();
-        stats.pending_sequences = self.matcher.pending() as u64;
-        stats.state_bytes = self.matcher.state_bytes() as u64;
-        stats.evictions = self.matcher.counts.evictions;
+        let (sample_keys, sample_bytes, sample_evictions) = self
+            .sampler
+            .as_ref()
+            .map_or((0, 0, 0), |s| (s.pending(), s.state_bytes(), s.evictions));
+        stats.pending_sequences = (self.matcher.pending() + sample_keys) as u64;
+        stats.state_bytes = (self.matcher.state_bytes() + sample_bytes) as u64;
+        stats.evictions = self.matcher.counts.evictions + sample_evictions;
         stats.expired = self.matcher.counts.expired;
         stats.ended_by_until = self.matcher.counts.ended_by_until;
         stats.discarded_by_missing = self.matcher.counts.discarded_by_missing;
@@ -507,28 +528,32 @@ impl Engine {
 }
 
 /// The join keys of the decoded event (S7, S8): none when a key field has no value.
-fn join_keys(
-    decoded: &Decoded,
-    fields: &[crate::plan::FieldId],
-    text: &str,
-    truncated: &mut u64,
-) -> Vec<Key> {
-    let mut columns: Vec<Vec<String>> = Vec::with_capacity(fields.len());
-    for &f in fields {
-        let values: Vec<String> = decoded
-            .values(text, f)
-            .map(|v| match v {
-                ValueRef::Str(s) => String::from(s),
-                ValueRef::Ip(ip) => alloc::format!("{ip}"),
-                ValueRef::Number(n) => alloc::format!("{n}"),
-            })
-            .collect();
+fn join_keys(decoded: &Decoded, fields: &[KeyField], text: &str, truncated: &mut u64) -> Vec<Key> {
+    let mut columns: Vec<Vec<Option<String>>> = Vec::with_capacity(fields.len());
+    for key in fields {
+        let values: Vec<Option<String>> = match key.field {
+            Some(f) => decoded
+                .values(text, f)
+                .map(|v| {
+                    Some(match v {
+                        ValueRef::Str(s) => String::from(s),
+                        ValueRef::Ip(ip) => alloc::format!("{ip}"),
+                        ValueRef::Number(n) => alloc::format!("{n}"),
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         if values.is_empty() {
-            return Vec::new();
+            if !key.nullable {
+                return Vec::new();
+            }
+            columns.push(alloc::vec![None]);
+            continue;
         }
         columns.push(values);
     }
-    let mut combos: Vec<Vec<&str>> = alloc::vec![Vec::new()];
+    let mut combos: Vec<Vec<Option<&str>>> = alloc::vec![Vec::new()];
     for column in &columns {
         let mut next = Vec::with_capacity(combos.len() * column.len());
         'outer: for prefix in &combos {
@@ -538,7 +563,7 @@ fn join_keys(
                     break 'outer;
                 }
                 let mut c = prefix.clone();
-                c.push(v.as_str());
+                c.push(v.as_deref());
                 next.push(c);
             }
         }

@@ -107,12 +107,17 @@ impl Engine {
                 let join_keys: Vec<FieldValues> = stage
                     .keys
                     .iter()
-                    .map(|&f| FieldValues {
+                    .filter_map(|k| k.field)
+                    .map(|f| FieldValues {
                         field: self.plan.fields[usize::from(f)].path.clone(),
                         values: explainer.values(f),
                     })
                     .collect();
-                let joins = passes && join_keys.iter().all(|k| !k.values.is_empty());
+                let joins = passes
+                    && stage
+                        .keys
+                        .iter()
+                        .all(|k| k.nullable || k.field.is_some_and(|f| decoded.has_values(f)));
                 StageExplanation {
                     stage: i,
                     passes,

@@ -76,6 +76,7 @@ mod pipes;
 mod plan;
 mod regexp;
 mod rule;
+mod sample;
 mod sequence;
 mod snapshot;
 mod stats;

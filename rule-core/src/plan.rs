@@ -74,6 +74,28 @@ pub struct FieldSpec {
     pub kind: ValueKind,
 }
 
+/// What kind of query the plan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Every event that passes the one stage is a result.
+    Events,
+    /// Stages in time order under one join key.
+    Sequence,
+    /// One event per stage under one join key, in any order; at most
+    /// `max_per_key` samples per key.
+    Sample { max_per_key: usize },
+}
+
+/// One join key of a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyField {
+    /// `None`: `?field` unknown to the mapping, always null.
+    pub field: Option<FieldId>,
+    /// A missing value is a null key (a sample's optional key) rather than
+    /// no key at all.
+    pub nullable: bool,
+}
+
 /// `| head N` and `| tail N`, applied to results in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PipePlan {
@@ -84,6 +106,7 @@ pub enum PipePlan {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub fields: Vec<FieldSpec>,
+    pub shape: Shape,
     /// Join fields shared by all stages, then each stage's own.
     pub stages: Vec<StagePlan>,
     /// `until`: a pending sequence whose key sees such an event is dropped.
@@ -97,7 +120,7 @@ pub struct Plan {
 #[derive(Debug, Clone)]
 pub struct StagePlan {
     pub filter: Filter,
-    pub keys: Vec<FieldId>,
+    pub keys: Vec<KeyField>,
     /// `with runs=N`: the stage is repeated N times (1 when absent).
     pub runs: u32,
     /// `![...]`: satisfied by the absence of such an event.

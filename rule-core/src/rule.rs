@@ -39,6 +39,9 @@ pub struct QueryParams {
     pub event_category_field: Option<String>,
     /// The index mapping; without one, types are inferred from the query.
     pub mapping: Option<Mapping>,
+    /// Samples per join key a `sample` query gives (Elasticsearch's
+    /// `max_samples_per_key`, 1 by default).
+    pub max_samples_per_key: Option<usize>,
 }
 
 impl QueryParams {

@@ -32,17 +32,26 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 /// Where an event stands in the stream: event time in ms, then arrival.
 pub type Ordinal = (i64, u64);
 
-/// A join key: the values of the `by` fields, one combination of them.
+/// A join key: the values of the `by` fields, one combination of them. A
+/// value may be null (a sample's optional key).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key(Box<[u8]>);
 
+/// The length a null value is encoded with: no string has it.
+const NULL_LEN: u32 = u32::MAX;
+
 impl Key {
     /// Encodes values as length-prefixed runs, so no value can alias another.
-    pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Key {
+    pub fn new<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Key {
         let mut bytes = Vec::new();
         for v in values {
-            bytes.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            bytes.extend_from_slice(v.as_bytes());
+            match v {
+                Some(v) => {
+                    bytes.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                    bytes.extend_from_slice(v.as_bytes());
+                }
+                None => bytes.extend_from_slice(&NULL_LEN.to_le_bytes()),
+            }
         }
         Key(bytes.into_boxed_slice())
     }
@@ -57,11 +66,9 @@ impl Key {
 
     /// A key from its encoding, checked: `None` unless it is well formed.
     pub fn from_bytes(bytes: &[u8]) -> Option<Key> {
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-            core::str::from_utf8(rest.get(4..4usize.checked_add(len)?)?).ok()?;
-            rest = &rest[4 + len..];
+        let mut values = KeyValues(bytes);
+        while !values.0.is_empty() {
+            values.next_checked()?;
         }
         Some(Key(bytes.into()))
     }
@@ -69,13 +76,26 @@ impl Key {
 
 pub struct KeyValues<'a>(&'a [u8]);
 
-impl<'a> Iterator for KeyValues<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        let len = u32::from_le_bytes(self.0.get(..4)?.try_into().ok()?) as usize;
-        let value = core::str::from_utf8(self.0.get(4..4 + len)?).ok()?;
+impl<'a> KeyValues<'a> {
+    /// The next value (`Some(None)` for a null); `None` at the end or on a
+    /// malformed encoding.
+    fn next_checked(&mut self) -> Option<Option<&'a str>> {
+        let len = u32::from_le_bytes(self.0.get(..4)?.try_into().ok()?);
+        if len == NULL_LEN {
+            self.0 = &self.0[4..];
+            return Some(None);
+        }
+        let len = len as usize;
+        let value = core::str::from_utf8(self.0.get(4..4usize.checked_add(len)?)?).ok()?;
         self.0 = &self.0[4 + len..];
-        Some(value)
+        Some(Some(value))
+    }
+}
+
+impl<'a> Iterator for KeyValues<'a> {
+    type Item = Option<&'a str>;
+    fn next(&mut self) -> Option<Option<&'a str>> {
+        self.next_checked()
     }
 }
 

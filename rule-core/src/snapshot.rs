@@ -18,8 +18,9 @@
 //! Not carried yet: what missing-event stages (`![...]`) track besides the
 //! pending sequences (the latest leading event per key, completed
 //! sequences waiting for their trailing window, such events held in the
-//! reorder window). After a restore those sequences are judged as if no
-//! such event had come before it.
+//! reorder window), and a `sample` query's keys. After a restore those
+//! sequences are judged as if no such event had come before it, and
+//! samples start afresh.
 
 use alloc::string::String;
 use alloc::sync::Arc;

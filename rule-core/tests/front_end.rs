@@ -48,6 +48,7 @@ fn accepts_the_constructs_of_two_stage_sequence_rules() {
         r#"process where length(process.name) > 3 and process.pid + 1 > 3 | head 5"#,
         r#"sequence by process.pid [process where true] [file where true] until [process where event.type == "end"]"#,
         r#"sequence by host.id with maxspan=1m ![process where true] [process where true] ![file where true] with runs=2"#,
+        r#"sample by host.id, ?user.id [process where true] by process.pid [network where true] by process.pid"#,
         r#"process where substring(process.name, 0, 2) : "ba" and between~(process.command_line, "-C ", " ") != """#,
         r#"process where process.name regex~ "ba[a-z]+" and not process.executable regex ("/usr/.*", "/bin/.*")"#,
         r#"process where ?process.nosuch == null and `process.name` in ("a", concat("b", "c")) | tail 2"#,
@@ -77,10 +78,10 @@ fn refuses_what_it_does_not_run_with_line_and_column() {
     );
     refused_at("join [process where true] [file where true]", 1, 1, "join");
     refused_at(
-        "sample by host.id [process where true] [file where true]",
+        "sample by host.id [process where true] ![file where true]",
         1,
-        1,
-        "sample",
+        40,
+        "no missing-event stages",
     );
     refused_at(
         "process where length(process.pid) > 3 and process.pid > 1",

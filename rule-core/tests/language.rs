@@ -185,3 +185,40 @@ fn missing_event_stages() {
     e.advance_time(1_767_225_600_000 + 10_001);
     assert_eq!(e.pending_alerts(), 1);
 }
+
+#[test]
+fn samples_take_one_event_per_stage_in_any_order() {
+    let ev = |cat: &str, host: &str| json!({"event": {"category": cat}, "host": host});
+    let eql = "sample by host [network where true] [process where true]";
+    // Any order; one sample per key by default; a key without both, none.
+    let events = [
+        ev("process", "a"),
+        ev("network", "b"),
+        ev("network", "a"),
+        ev("process", "a"),
+    ];
+    assert_eq!(ids(eql, &events), [[2, 0]]);
+    // One event does not fill two stages of a sample.
+    let both = r#"sample by host [any where true] [any where true]"#;
+    assert!(ids(both, &[ev("x", "a")]).is_empty());
+    assert_eq!(ids(both, &[ev("x", "a"), ev("y", "a")]), [[0, 1]]);
+    // `max_samples_per_key`: more samples of a key, events reused across them.
+    let mut rule = Rule::from_eql(eql, None);
+    rule.params.max_samples_per_key = Some(2);
+    let mut e = Engine::new(rule, Limits::default()).unwrap();
+    let three = [ev("network", "a"), ev("network", "a"), ev("process", "a")];
+    assert_eq!(results(&mut e, &three), [[0, 2], [1, 2]]);
+    // An optional key takes part when null; a plain one does not.
+    let events = [
+        json!({"event": {"category": "network"}}),
+        json!({"event": {"category": "process"}}),
+    ];
+    assert!(ids(eql, &events).is_empty());
+    assert_eq!(
+        ids(
+            "sample by ?host [network where true] [process where true]",
+            &events
+        ),
+        [[0, 1]]
+    );
+}

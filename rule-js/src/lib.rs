@@ -91,6 +91,8 @@ export interface RuleEngineParams {
   eventCategoryField?: string;
   /** An Elasticsearch index mapping (`{"properties": ...}`): field types and aliases. */
   mapping?: object;
+  /** Samples per join key a `sample` query gives. Default 1. */
+  maxSamplesPerKey?: number;
 }
 
 /** What `new RuleEngine`, `pushEvent`, `restore`... throw. */
@@ -615,6 +617,7 @@ struct Params {
     timestamp_field: Option<String>,
     event_category_field: Option<String>,
     mapping: Option<Mapping>,
+    max_samples_per_key: Option<usize>,
 }
 
 impl Params {
@@ -627,6 +630,9 @@ impl Params {
         }
         if let Some(m) = &self.mapping {
             rule.params.mapping = Some(m.clone());
+        }
+        if let Some(n) = self.max_samples_per_key {
+            rule.params.max_samples_per_key = Some(n);
         }
     }
 }
@@ -652,6 +658,12 @@ fn params_from(value: JsValue) -> Result<Params, JsValue> {
                     .map_err(|e| params_error(&format!("params.mapping: {}", e.message)))?;
                 params.mapping = Some(mapping);
             }
+            ("maxSamplesPerKey", serde_json::Value::Number(n)) if n.as_u64().is_some_and(|n| n > 0) => {
+                params.max_samples_per_key = n.as_u64().and_then(|n| usize::try_from(n).ok());
+            }
+            ("maxSamplesPerKey", _) => {
+                return Err(params_error("params.maxSamplesPerKey must be a positive integer"))
+            }
             ("timestampField" | "eventCategoryField" | "mapping", _) => {
                 return Err(params_error(&format!(
                     "params.{key} must be {}",
@@ -660,7 +672,7 @@ fn params_from(value: JsValue) -> Result<Params, JsValue> {
             }
             (other, _) => {
                 return Err(params_error(&format!(
-                    "unknown param {other:?}; the params are timestampField, eventCategoryField, mapping"
+                    "unknown param {other:?}; the params are timestampField, eventCategoryField, mapping, maxSamplesPerKey"
                 )))
             }
         }

@@ -87,6 +87,8 @@ struct ParamsSpec {
     /// An Elasticsearch index mapping (`{"properties": ...}`).
     #[serde(default)]
     mapping: Option<serde_json::Value>,
+    #[serde(default)]
+    max_samples_per_key: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -347,6 +349,9 @@ pub fn parse_config(config: &[u8]) -> Result<(Rule, Limits), String> {
         }
         if let Some(field) = params.event_category_field {
             rule.params.event_category_field = Some(field);
+        }
+        if let Some(n) = params.max_samples_per_key {
+            rule.params.max_samples_per_key = Some(n);
         }
         if let Some(mapping) = params.mapping {
             let mapping = Mapping::from_json(&mapping.to_string())

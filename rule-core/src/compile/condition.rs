@@ -31,8 +31,70 @@ pub const MAX_SCRIPT_FIELDS: usize = 8;
 impl Compiler<'_> {
     /// A stage's condition as a filter.
     pub(super) fn condition(&mut self, e: &Expr) -> Result<Filter, RuleError> {
-        let normalized = push_not(e, false);
+        let normalized = push_not(&self.known_optionals(e), false);
         self.translate(&normalized)
+    }
+
+    /// `?field` that the mapping does not know is the constant null, so
+    /// `?x == ?y` compares constants, as Elasticsearch folds it.
+    fn known_optionals(&self, e: &Expr) -> Expr {
+        let unknown =
+            |f: &Field| f.optional && self.mapping.is_some_and(|m| m.get(&f.path).is_none());
+        let map = |e: &Expr| self.known_optionals(e);
+        match e {
+            Expr::Field(f) if unknown(f) => Expr::Literal(Literal::Null, f.position),
+            Expr::Literal(..) | Expr::Field(_) => e.clone(),
+            Expr::Not(inner, p) => Expr::Not(Box::new(map(inner)), *p),
+            Expr::Neg(inner, p) => Expr::Neg(Box::new(map(inner)), *p),
+            Expr::And(all) => Expr::And(all.iter().map(map).collect()),
+            Expr::Or(any) => Expr::Or(any.iter().map(map).collect()),
+            Expr::Compare {
+                op,
+                left,
+                right,
+                position,
+            } => Expr::Compare {
+                op: *op,
+                left: Box::new(map(left)),
+                right: Box::new(map(right)),
+                position: *position,
+            },
+            Expr::Arith {
+                op,
+                left,
+                right,
+                position,
+            } => Expr::Arith {
+                op: *op,
+                left: Box::new(map(left)),
+                right: Box::new(map(right)),
+                position: *position,
+            },
+            Expr::Match {
+                op,
+                negated,
+                left,
+                right,
+                position,
+            } => Expr::Match {
+                op: *op,
+                negated: *negated,
+                left: Box::new(map(left)),
+                right: right.iter().map(map).collect(),
+                position: *position,
+            },
+            Expr::Call {
+                name,
+                insensitive,
+                args,
+                position,
+            } => Expr::Call {
+                name: name.clone(),
+                insensitive: *insensitive,
+                args: args.iter().map(map).collect(),
+                position: *position,
+            },
+        }
     }
 
     fn translate(&mut self, e: &Expr) -> Result<Filter, RuleError> {
