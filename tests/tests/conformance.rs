@@ -8,8 +8,9 @@
 //! Conventions (the README beside the specs): ids read from the suite's id
 //! field, sequences flattened; `size` (50 unless the spec says) takes the
 //! first or the last results, as Elasticsearch's random `result_position`
-//! does; a list of lists means any one of them. Join keys are not compared
-//! yet: alerts carry them under their field names only.
+//! does; a list of lists means any one of them. Where a spec lists
+//! `join_keys`, each result's keys (the alert's fields named by the query's
+//! `by`, a null one as `"null"`) must be those, in order.
 //!
 //! Every query runs. The ones this engine does not yet answer as
 //! Elasticsearch does are listed in `fixtures/conformance_known_failures.toml`, each
@@ -152,6 +153,15 @@ struct Spec {
     expected: Vec<Vec<i64>>,
     size: usize,
     max_samples_per_key: Option<i64>,
+    /// The spec's `join_keys`, flattened; empty: not checked.
+    join_keys: Vec<String>,
+}
+
+/// One result: its events' ids and its join keys as text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Answer {
+    ids: Vec<i64>,
+    keys: Vec<String>,
 }
 
 fn load_specs(dir: &Path, file: &str) -> Vec<Spec> {
@@ -202,6 +212,21 @@ fn load_specs(dir: &Path, file: &str) -> Vec<Spec> {
             let max_samples_per_key = q
                 .get("max_samples_per_key")
                 .and_then(toml::Value::as_integer);
+            // `test_sampling.toml` mixes booleans and strings; all are text here.
+            let join_keys = q
+                .get("join_keys")
+                .and_then(toml::Value::as_array)
+                .map(|keys| {
+                    keys.iter()
+                        .map(|k| match k {
+                            toml::Value::String(s) => s.clone(),
+                            toml::Value::Boolean(b) => b.to_string(),
+                            toml::Value::Integer(i) => i.to_string(),
+                            other => format!("{other:?}"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             Spec {
                 file: file.to_string(),
                 name,
@@ -209,19 +234,47 @@ fn load_specs(dir: &Path, file: &str) -> Vec<Spec> {
                 expected,
                 size,
                 max_samples_per_key,
+                join_keys,
             }
         })
         .collect()
 }
 
-/// What a backend answered: the results' ids, one list per result.
+/// The query's join key names, positionally: its `by`, then the first
+/// stage's, as the engine names them in alerts.
+fn key_names(query: &str) -> Vec<String> {
+    match rule_core::syntax::parse(query) {
+        Ok(q) => {
+            q.by.iter()
+                .chain(q.stages.first().map_or(&[][..], |s| &s.by[..]))
+                .map(|f| f.path.clone())
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A key's value in an alert, by its dotted name, as the specs print it.
+fn key_text(alert: &Value, name: &str) -> String {
+    let mut at = alert;
+    for part in name.split('.') {
+        at = &at[part];
+    }
+    match at {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What a backend answered: each result's ids and join keys.
 fn run(
     detector: &mut dyn Detector,
     spec: &Spec,
     params: &Value,
     events: &[u8],
     id_field: &str,
-) -> Result<Vec<Vec<i64>>, String> {
+) -> Result<Vec<Answer>, String> {
     let mut params = params.clone();
     if let Some(n) = spec.max_samples_per_key {
         params["max_samples_per_key"] = json!(n);
@@ -237,11 +290,12 @@ fn run(
     detector.flush().map_err(|e| e.to_string())?;
     let alerts = detector.drain_alerts().map_err(|e| e.to_string())?;
     let text = String::from_utf8(alerts).map_err(|e| e.to_string())?;
+    let names = key_names(&spec.query);
     Ok(text
         .lines()
         .map(|alert| {
             let doc: Value = serde_json::from_str(alert).expect("alerts are JSON");
-            doc["Events"]
+            let ids = doc["Events"]
                 .as_array()
                 .map(|events| {
                     events
@@ -249,7 +303,9 @@ fn run(
                         .map(|e| e[id_field].as_i64().unwrap_or(-1))
                         .collect()
                 })
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let keys = names.iter().map(|n| key_text(&doc, n)).collect();
+            Answer { ids, keys }
         })
         .collect())
 }
@@ -257,25 +313,49 @@ fn run(
 /// Does the answer match, with Elasticsearch's `size` taken from the head
 /// or the tail? Samples are compared as a set: Elasticsearch sorts them by
 /// key, a stream gives each as it forms (the README says so); each sample's
-/// events are compared in order.
-fn matches(spec: &Spec, results: &[Vec<i64>], samples: bool) -> bool {
-    let flat = |r: &[Vec<i64>]| r.iter().flatten().copied().collect::<Vec<_>>();
-    if samples {
-        let mut got: Vec<Vec<i64>> = results[..results.len().min(spec.size)].to_vec();
-        got.sort();
-        // Every sample has one event per stage: the width to cut at.
-        let Some(width) = got.first().map(Vec::len) else {
-            return spec.expected.iter().any(Vec::is_empty);
-        };
-        return spec.expected.iter().any(|e| {
-            let mut want: Vec<Vec<i64>> = e.chunks(width.max(1)).map(<[i64]>::to_vec).collect();
-            want.sort();
-            want == got
-        });
+/// events, and each result's keys, are compared in order.
+fn matches(spec: &Spec, results: &[Answer], samples: bool) -> bool {
+    let check_keys = !spec.join_keys.is_empty();
+    let same = |got: &[Answer], want_ids: &[i64]| -> bool {
+        let ids: Vec<i64> = got.iter().flat_map(|r| r.ids.clone()).collect();
+        let keys: Vec<String> = got.iter().flat_map(|r| r.keys.clone()).collect();
+        ids == want_ids && (!check_keys || keys == spec.join_keys)
+    };
+    if !samples {
+        let head = &results[..results.len().min(spec.size)];
+        let tail = &results[results.len().saturating_sub(spec.size)..];
+        return spec.expected.iter().any(|e| same(head, e) || same(tail, e));
     }
-    let head = flat(&results[..results.len().min(spec.size)]);
-    let tail = flat(&results[results.len().saturating_sub(spec.size)..]);
-    spec.expected.iter().any(|e| *e == head || *e == tail)
+    let mut got: Vec<Answer> = results[..results.len().min(spec.size)].to_vec();
+    // Every sample has one event per stage and the same keys: the widths to cut at.
+    let Some((width, key_width)) = got.first().map(|r| (r.ids.len(), r.keys.len())) else {
+        return spec.expected.iter().any(Vec::is_empty);
+    };
+    if !check_keys {
+        got.iter_mut().for_each(|r| r.keys.clear());
+    }
+    got.sort();
+    spec.expected.iter().any(|e| {
+        let mut want: Vec<Answer> = e
+            .chunks(width.max(1))
+            .enumerate()
+            .map(|(i, ids)| Answer {
+                ids: ids.to_vec(),
+                keys: if check_keys {
+                    spec.join_keys
+                        .iter()
+                        .skip(i * key_width)
+                        .take(key_width)
+                        .cloned()
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        want.sort();
+        want == got
+    })
 }
 
 fn known_failures() -> BTreeMap<String, String> {
@@ -342,17 +422,22 @@ fn elasticsearch_eql_specs_on_every_backend() {
                         }
                         (false, false) => {
                             let got = match &outcome {
-                                Ok(r) => format!("{r:?}"),
+                                Ok(r) => format!(
+                                    "{:?} keys {:?}",
+                                    r.iter().map(|r| &r.ids).collect::<Vec<_>>(),
+                                    r.iter().map(|r| &r.keys).collect::<Vec<_>>()
+                                ),
                                 Err(e) => e.clone(),
                             };
                             unexpected.push(format!(
-                                "{} [{}] ({}, {}):\n    query:    {}\n    expected: {:?}\n    got:      {got}",
+                                "{} [{}] ({}, {}):\n    query:    {}\n    expected: {:?} keys {:?}\n    got:      {got}",
                                 spec.name,
                                 spec.file,
                                 suite.name,
                                 names[b],
                                 spec.query.replace('\n', " "),
-                                spec.expected
+                                spec.expected,
+                                spec.join_keys
                             ));
                         }
                         _ => {}
