@@ -89,6 +89,11 @@ struct RunArgs {
     #[arg(long, value_name = "FIELD")]
     event_category_field: Option<String>,
 
+    /// Orders events of the same time (`tiebreaker_field`; a number or a
+    /// date); without it they keep their arrival order.
+    #[arg(long, value_name = "FIELD")]
+    tiebreaker_field: Option<String>,
+
     /// Samples per join key a `sample` query gives (default 1).
     #[arg(long, value_name = "N")]
     max_samples_per_key: Option<usize>,
@@ -189,6 +194,9 @@ fn config_json(args: &RunArgs) -> Result<Option<Vec<u8>>, String> {
     }
     if let Some(field) = &args.event_category_field {
         params.insert("event_category_field".into(), field.clone().into());
+    }
+    if let Some(field) = &args.tiebreaker_field {
+        params.insert("tiebreaker_field".into(), field.clone().into());
     }
     if let Some(n) = args.max_samples_per_key {
         params.insert("max_samples_per_key".into(), n.into());

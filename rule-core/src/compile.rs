@@ -37,11 +37,6 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
         mapping: params.mapping.as_ref(),
         inferred: BTreeMap::new(),
     };
-    if params.tiebreaker_field.is_some() {
-        return Err(RuleError::metadata(
-            "tiebreaker_field is not supported by this engine yet: events of the same time keep their arrival order",
-        ));
-    }
     let timestamp = params.timestamp_field();
     let timestamp_path = match c.mapping.and_then(|m| m.get(timestamp)) {
         Some(mapped) => mapped.path.clone(),
@@ -52,6 +47,32 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
         ty: FieldType::Date,
         kind: ValueKind::Date,
     });
+    let tiebreaker = match &params.tiebreaker_field {
+        None => None,
+        Some(path) => {
+            let field = Field {
+                path: path.clone(),
+                optional: false,
+                position: query.position,
+            };
+            let id = match c.mapping.and_then(|m| m.get(path)) {
+                Some(_) => match c.resolve(&field)? {
+                    Resolved::Field(id) => id,
+                    Resolved::Null => {
+                        return Err(RuleError::metadata("tiebreaker_field is unknown"))
+                    }
+                },
+                None => c.field_id(path, FieldType::Number, ValueKind::Number)?,
+            };
+            if !matches!(c.type_of(id), FieldType::Number | FieldType::Date) {
+                return Err(RuleError::metadata(format!(
+                    "tiebreaker_field `{path}` must be a number or a date here, not {}",
+                    c.type_of(id).name()
+                )));
+            }
+            Some(id)
+        }
+    };
     if query.stages.len() > MAX_STAGES {
         return Err(RuleError::at(
             query.position,
@@ -122,6 +143,7 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
     Ok(Plan {
         fields: c.fields,
         shape,
+        tiebreaker,
         stages,
         until,
         maxspan_ms,

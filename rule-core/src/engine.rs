@@ -19,6 +19,18 @@ use crate::sequence::{Candidate, Completed, Key, Matcher, MissingAt, MissingLayo
 use crate::stats::Stats;
 use crate::syntax::parse;
 
+/// A number's bits, ordered as the numbers are (negative ones flipped),
+/// so tiebreakers compare as integers; `u64::MAX` stays free for "absent".
+fn ordered_bits(n: f64) -> u64 {
+    let bits = n.to_bits();
+    let ordered = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    };
+    ordered.min(u64::MAX - 1)
+}
+
 /// What `Events` holds for a missing-event stage.
 pub const MISSING_EVENT: &str = r#"{"missing":true}"#;
 
@@ -271,7 +283,15 @@ impl Engine {
         self.arrivals += 1;
         self.stats.events += 1;
         self.stats.bytes += event.len() as u64;
-        let ordinal: Ordinal = (ts, self.arrivals);
+        let tiebreak = match self.plan.tiebreaker {
+            None => 0,
+            Some(field) => match self.decoded.values(text, field).next() {
+                Some(ValueRef::Number(n)) => ordered_bits(n),
+                // Elasticsearch sorts a missing tiebreaker after any value.
+                _ => u64::MAX,
+            },
+        };
+        let ordinal: Ordinal = (ts, tiebreak, self.arrivals);
         let mut hits = Vec::new();
         let mut missing = Vec::new();
         for (i, stage) in self.plan.stages.iter().enumerate() {

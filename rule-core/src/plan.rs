@@ -107,6 +107,8 @@ pub enum PipePlan {
 pub struct Plan {
     pub fields: Vec<FieldSpec>,
     pub shape: Shape,
+    /// `tiebreaker_field`: orders events of the same time.
+    pub tiebreaker: Option<FieldId>,
     /// Join fields shared by all stages, then each stage's own.
     pub stages: Vec<StagePlan>,
     /// `until`: a pending sequence whose key sees such an event is dropped.

@@ -30,8 +30,8 @@ pub struct QueryParams {
     /// set it: Kibana uses the override for its search window only, and
     /// sequences keep event time.
     pub timestamp_field: Option<String>,
-    /// Orders events of the same time in Elasticsearch (a missing value
-    /// after a present one). Not run yet: a rule that sets it is refused;
+    /// Orders events of the same time (a missing value after a present
+    /// one), as Elasticsearch does; a number or a date here. Without it,
     /// events of the same time keep their arrival order.
     pub tiebreaker_field: Option<String>,
     /// What `process where` tests (`event.category`); a rule's

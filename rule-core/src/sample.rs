@@ -111,10 +111,10 @@ impl Sampler {
                 if list.len() >= self.keep_per_stage {
                     continue;
                 }
-                if list.iter().any(|(id, _, _)| *id == c.ordinal.1) {
+                if list.iter().any(|(id, _, _)| *id == c.ordinal.2) {
                     continue;
                 }
-                list.push((c.ordinal.1, c.ordinal.0, c.event.clone()));
+                list.push((c.ordinal.2, c.ordinal.0, c.event.clone()));
                 state.bytes += c.event.len();
                 self.state_bytes += c.event.len();
                 if !touched.contains(&key) {

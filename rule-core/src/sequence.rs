@@ -29,8 +29,10 @@ use core::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-/// Where an event stands in the stream: event time in ms, then arrival.
-pub type Ordinal = (i64, u64);
+/// Where an event stands in the stream: event time in ms, then the
+/// tiebreaker (its value in an order-preserving encoding, absent last; 0
+/// when the query has none), then arrival.
+pub type Ordinal = (i64, u64, u64);
 
 /// A join key: the values of the `by` fields, one combination of them. A
 /// value may be null (a sample's optional key).

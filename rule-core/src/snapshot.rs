@@ -1,7 +1,8 @@
 //! The engine's state as bytes, and back, so detection survives a restart
 //! or a rule reload.
 //!
-//! Format, version 1, all integers little-endian:
+//! Format, version 2 (version 1, whose ordinals have no tiebreaker, is read
+//! too), all integers little-endian:
 //!
 //! ```text
 //! "RCSNAP\r\n"  u32 version  u64 payload length  payload  u64 FNV-1a(payload)
@@ -33,7 +34,7 @@ use crate::sequence::{Candidate, Key, Matcher, Ordinal};
 
 const MAGIC: &[u8; 8] = b"RCSNAP\r\n";
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// Why a snapshot was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,8 +131,11 @@ impl Engine {
 
     /// Replaces the engine's state with a snapshot's. On error nothing changes.
     pub fn restore(&mut self, snapshot: &[u8]) -> Result<(), SnapshotError> {
-        let payload = unwrap_envelope(snapshot)?;
-        let mut r = Reader { buf: payload };
+        let (version, payload) = unwrap_envelope(snapshot)?;
+        let mut r = Reader {
+            buf: payload,
+            version,
+        };
         let stages = r.u32()?;
         let keys = r.u32()?;
         if stages as usize != self.plan.stages.len() || keys as usize != self.plan.key_names.len() {
@@ -226,12 +230,12 @@ impl Engine {
     }
 }
 
-fn unwrap_envelope(snapshot: &[u8]) -> Result<&[u8], SnapshotError> {
+fn unwrap_envelope(snapshot: &[u8]) -> Result<(u32, &[u8]), SnapshotError> {
     if snapshot.len() < 20 || &snapshot[..8] != MAGIC {
         return Err(SnapshotError::NotASnapshot);
     }
     let version = u32::from_le_bytes([snapshot[8], snapshot[9], snapshot[10], snapshot[11]]);
-    if version != SNAPSHOT_VERSION {
+    if !(1..=SNAPSHOT_VERSION).contains(&version) {
         return Err(SnapshotError::UnsupportedVersion(version));
     }
     let mut len_bytes = [0u8; 8];
@@ -248,7 +252,7 @@ fn unwrap_envelope(snapshot: &[u8]) -> Result<&[u8], SnapshotError> {
     if fnv1a(payload) != u64::from_le_bytes(sum_bytes) {
         return Err(SnapshotError::Corrupt("checksum does not match"));
     }
-    Ok(payload)
+    Ok((version, payload))
 }
 
 struct Writer(Vec<u8>);
@@ -267,8 +271,9 @@ impl Writer {
         self.0.push(u8::from(v.is_some()));
         self.i64(v.unwrap_or(0));
     }
-    fn ordinal(&mut self, (ts, arrival): Ordinal) {
+    fn ordinal(&mut self, (ts, tiebreak, arrival): Ordinal) {
         self.i64(ts);
+        self.u64(tiebreak);
         self.u64(arrival);
     }
     fn bytes(&mut self, b: &[u8]) {
@@ -279,6 +284,7 @@ impl Writer {
 
 struct Reader<'a> {
     buf: &'a [u8],
+    version: u32,
 }
 
 impl<'a> Reader<'a> {
@@ -314,7 +320,9 @@ impl<'a> Reader<'a> {
         }
     }
     fn ordinal(&mut self) -> Result<Ordinal, SnapshotError> {
-        Ok((self.i64()?, self.u64()?))
+        let ts = self.i64()?;
+        let tiebreak = if self.version >= 2 { self.u64()? } else { 0 };
+        Ok((ts, tiebreak, self.u64()?))
     }
     /// A count of items each at least `min_size` bytes: never more than the
     /// bytes left could hold, so a corrupt count cannot make us allocate.

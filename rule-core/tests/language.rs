@@ -222,3 +222,33 @@ fn samples_take_one_event_per_stage_in_any_order() {
         [[0, 1]]
     );
 }
+
+#[test]
+fn a_tiebreaker_orders_events_of_the_same_time() {
+    let mut rule = Rule::from_eql(
+        r#"sequence [process where kind == "a"] [process where kind == "b"]"#,
+        None,
+    );
+    rule.params.tiebreaker_field = Some("serial".into());
+    let ev = |kind: &str, serial: Option<i64>| {
+        let mut e = json!({"@timestamp": "2026-01-01T00:00:00Z", "event": {"category": "process"}, "kind": kind});
+        if let Some(s) = serial {
+            e["serial"] = json!(s);
+        }
+        e.to_string()
+    };
+    let run = |events: &[String]| {
+        let mut e = Engine::new(rule.clone(), Limits::default()).unwrap();
+        for ev in events {
+            e.push(ev.as_bytes()).unwrap();
+        }
+        e.flush();
+        e.drain().len()
+    };
+    // Same time: `b` comes after `a` only if its tiebreaker is larger.
+    assert_eq!(run(&[ev("a", Some(1)), ev("b", Some(2))]), 1);
+    assert_eq!(run(&[ev("a", Some(2)), ev("b", Some(1))]), 0);
+    // A missing tiebreaker sorts after any value.
+    assert_eq!(run(&[ev("a", Some(5)), ev("b", None)]), 1);
+    assert_eq!(run(&[ev("a", None), ev("b", Some(5))]), 0);
+}

@@ -93,6 +93,8 @@ export interface RuleEngineParams {
   mapping?: object;
   /** Samples per join key a `sample` query gives. Default 1. */
   maxSamplesPerKey?: number;
+  /** Orders events of the same time (a number or a date field); missing ones last. */
+  tiebreakerField?: string;
 }
 
 /** What `new RuleEngine`, `pushEvent`, `restore`... throw. */
@@ -618,6 +620,7 @@ struct Params {
     event_category_field: Option<String>,
     mapping: Option<Mapping>,
     max_samples_per_key: Option<usize>,
+    tiebreaker_field: Option<String>,
 }
 
 impl Params {
@@ -630,6 +633,9 @@ impl Params {
         }
         if let Some(m) = &self.mapping {
             rule.params.mapping = Some(m.clone());
+        }
+        if let Some(f) = &self.tiebreaker_field {
+            rule.params.tiebreaker_field = Some(f.clone());
         }
         if let Some(n) = self.max_samples_per_key {
             rule.params.max_samples_per_key = Some(n);
@@ -650,6 +656,9 @@ fn params_from(value: JsValue) -> Result<Params, JsValue> {
     for (key, value) in map {
         match (key.as_str(), value) {
             ("timestampField", serde_json::Value::String(s)) => params.timestamp_field = Some(s),
+            ("tiebreakerField", serde_json::Value::String(s)) => {
+                params.tiebreaker_field = Some(s)
+            }
             ("eventCategoryField", serde_json::Value::String(s)) => {
                 params.event_category_field = Some(s)
             }
@@ -664,7 +673,7 @@ fn params_from(value: JsValue) -> Result<Params, JsValue> {
             ("maxSamplesPerKey", _) => {
                 return Err(params_error("params.maxSamplesPerKey must be a positive integer"))
             }
-            ("timestampField" | "eventCategoryField" | "mapping", _) => {
+            ("timestampField" | "eventCategoryField" | "tiebreakerField" | "mapping", _) => {
                 return Err(params_error(&format!(
                     "params.{key} must be {}",
                     if key == "mapping" { "an object" } else { "a string" }
@@ -672,7 +681,7 @@ fn params_from(value: JsValue) -> Result<Params, JsValue> {
             }
             (other, _) => {
                 return Err(params_error(&format!(
-                    "unknown param {other:?}; the params are timestampField, eventCategoryField, mapping, maxSamplesPerKey"
+                    "unknown param {other:?}; the params are timestampField, eventCategoryField, tiebreakerField, mapping, maxSamplesPerKey"
                 )))
             }
         }

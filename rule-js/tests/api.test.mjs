@@ -264,6 +264,11 @@ test('params are Elasticsearch\'s request parameters: a mapping gives types and 
   throwsWith(() => new RuleEngine('process where nosuch == 1', null, { mapping }), { code: -12, kind: 'rule', message: /unknown field/ });
   throwsWith(() => new RuleEngine(null, null, { timestamp: 'x' }), { code: -12, kind: 'params', message: /unknown param/ });
   throwsWith(() => new RuleEngine(null, null, { mapping: 5 }), { code: -12, kind: 'params' });
+  // A tiebreaker orders events of the same time: here `b` comes first.
+  const tie = new RuleEngine('sequence [process where kind == "a"] [process where kind == "b"]', null, { tiebreakerField: 'serial' });
+  tie.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', event: { category: 'process' }, kind: 'a', serial: 2 });
+  tie.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', event: { category: 'process' }, kind: 'b', serial: 1 });
+  assert.equal(tie.drainAlerts().length, 0);
 });
 
 test('explain shows a computed condition as a script node with its fields', () => {

@@ -89,6 +89,8 @@ struct ParamsSpec {
     mapping: Option<serde_json::Value>,
     #[serde(default)]
     max_samples_per_key: Option<usize>,
+    #[serde(default)]
+    tiebreaker_field: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -349,6 +351,9 @@ pub fn parse_config(config: &[u8]) -> Result<(Rule, Limits), String> {
         }
         if let Some(field) = params.event_category_field {
             rule.params.event_category_field = Some(field);
+        }
+        if let Some(field) = params.tiebreaker_field {
+            rule.params.tiebreaker_field = Some(field);
         }
         if let Some(n) = params.max_samples_per_key {
             rule.params.max_samples_per_key = Some(n);

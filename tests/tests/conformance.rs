@@ -36,6 +36,8 @@ struct Suite {
     ndjson: &'static str,
     mappings: &'static [&'static str],
     id_field: &'static str,
+    /// The `tiebreaker_field` Elasticsearch's runner sends for this data.
+    tiebreaker: Option<&'static str>,
 }
 
 const SUITES: &[Suite] = &[
@@ -50,6 +52,7 @@ const SUITES: &[Suite] = &[
         ndjson: "ndjson/endgame-140.ndjson",
         mappings: &["data/endgame-140.mapping"],
         id_field: "serial_event_id",
+        tiebreaker: Some("serial_event_id"),
     },
     Suite {
         name: "missing-events",
@@ -57,6 +60,7 @@ const SUITES: &[Suite] = &[
         ndjson: "ndjson/missing-events.ndjson",
         mappings: &["data/missing-events.mapping"],
         id_field: "sequence",
+        tiebreaker: Some("sequence"),
     },
     Suite {
         name: "sample",
@@ -68,6 +72,7 @@ const SUITES: &[Suite] = &[
             "data/sample3.mapping",
         ],
         id_field: "id",
+        tiebreaker: None,
     },
     Suite {
         name: "sample-multi",
@@ -75,6 +80,7 @@ const SUITES: &[Suite] = &[
         ndjson: "ndjson/sample-multi.ndjson",
         mappings: &["data/sample-multi.mapping"],
         id_field: "id",
+        tiebreaker: None,
     },
     Suite {
         name: "sampling (historic)",
@@ -86,6 +92,7 @@ const SUITES: &[Suite] = &[
             "data/historic/sampling3.mapping",
         ],
         id_field: "id",
+        tiebreaker: None,
     },
 ];
 
@@ -394,10 +401,13 @@ fn elasticsearch_eql_specs_on_every_backend() {
             let doc: Value = serde_json::from_str(line).expect("spec data is JSON");
             add_dynamic(&mut properties, &doc);
         }
-        let params = json!({
+        let mut params = json!({
             "event_category_field": "event.category",
             "mapping": {"properties": properties},
         });
+        if let Some(field) = suite.tiebreaker {
+            params["tiebreaker_field"] = json!(field);
+        }
         for file in suite.specs {
             let specs = load_specs(&dir, file);
             write!(table, "{:<42} {:>6}", file, specs.len()).unwrap();
