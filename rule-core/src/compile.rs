@@ -289,10 +289,12 @@ impl Compiler<'_> {
     /// its use implies (keyword when nothing says otherwise).
     fn resolve(&mut self, f: &Field) -> Result<Resolved, RuleError> {
         let Some(mapping) = self.mapping else {
-            let (ty, kind) = match self.inferred.get(&f.path) {
-                Some(&(ty, kind, _)) => (ty, kind),
-                None if f.path == self.fields[0].path => (FieldType::Date, ValueKind::Date),
-                None => (FieldType::Keyword, ValueKind::Keyword),
+            // ECS's type for an ECS field EQL can read, else the inferred one.
+            let (ty, kind) = match (ecs_read_as(&f.path), self.inferred.get(&f.path)) {
+                _ if f.path == self.fields[0].path => (FieldType::Date, ValueKind::Date),
+                (Some(typed), _) => typed,
+                (None, Some(&(ty, kind, _))) => (ty, kind),
+                (None, None) => (FieldType::Keyword, ValueKind::Keyword),
             };
             return self.field_id(&f.path, ty, kind).map(Resolved::Field);
         };
@@ -395,7 +397,8 @@ impl Compiler<'_> {
     }
 
     fn infer(&mut self, f: &Field, (ty, kind): (FieldType, ValueKind)) -> Result<(), RuleError> {
-        if f.path == self.fields[0].path {
+        // The timestamp is a date and an ECS field has ECS's type, whatever their use.
+        if f.path == self.fields[0].path || ecs_read_as(&f.path).is_some() {
             return Ok(());
         }
         match self.inferred.get(&f.path) {
@@ -415,6 +418,12 @@ impl Compiler<'_> {
             }
         }
     }
+}
+
+/// Without a mapping, how an ECS field is read: `None` for a field ECS
+/// does not define, or maps as text or an object (its use decides then).
+fn ecs_read_as(path: &str) -> Option<(FieldType, ValueKind)> {
+    crate::ecs::ecs_type(path).and_then(crate::mapping::EsType::read_as)
 }
 
 /// Operators that compute a number from numbers.

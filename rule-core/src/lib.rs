@@ -64,6 +64,7 @@ extern crate alloc;
 mod alert;
 mod compile;
 mod decode;
+pub mod ecs;
 mod engine;
 mod error;
 mod eval;
