@@ -311,8 +311,15 @@ fn scalar_text(expr: &Scalar, names: &[&str]) -> String {
             Func::Arith(op) => format!("({} {} {})", arg(0, args), op.symbol(), arg(1, args)),
             Func::Neg => format!("-{}", arg(0, args)),
             Func::Compare(op) => format!("{} {} {}", arg(0, args), op.symbol(), arg(1, args)),
-            Func::And => format!("({} and {})", arg(0, args), arg(1, args)),
-            Func::Or => format!("({} or {})", arg(0, args), arg(1, args)),
+            Func::And | Func::Or => {
+                let op = if matches!(func, Func::And) {
+                    " and "
+                } else {
+                    " or "
+                };
+                let parts: Vec<String> = args.iter().map(|a| scalar_text(a, names)).collect();
+                format!("({})", parts.join(op))
+            }
             Func::Not => format!("not {}", arg(0, args)),
             Func::IsNull => format!("{} == null", arg(0, args)),
             Func::IsNotNull => format!("{} != null", arg(0, args)),

@@ -170,6 +170,7 @@ pub enum Func {
     Arith(ArithOp),
     Neg,
     Compare(CompareOp),
+    /// Three-valued, over any number of arguments.
     And,
     Or,
     Not,

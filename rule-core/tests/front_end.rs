@@ -182,3 +182,48 @@ fn rule_toml_errors_are_reported() {
         .to_string()
         .contains("only \"eql\""));
 }
+
+/// Rules built to hurt: each is refused with its place, without exhausting
+/// the stack (left-leaning arithmetic chains count as nesting) and in
+/// linear time (columns are counted once on a 100 000-token line).
+#[test]
+fn hostile_rules_are_refused_not_obeyed() {
+    let repeat = |s: &str, n: usize| s.repeat(n);
+    let cases = [
+        (format!("process where pid == 1{}", repeat(" + 1", 100_000)), "nests deeper"),
+        (format!("process where pid * {}2 > 1", repeat("2 * ", 100_000)), "nests deeper"),
+        (format!("process where {}1 == 1", repeat("-", 100_000)), "nests deeper"),
+        (format!("process where {}x == 1", repeat("not ", 100_000)), "nests deeper"),
+        (
+            format!("process where {}x{} > 1", repeat("length(", 50_000), repeat(")", 50_000)),
+            "nests deeper",
+        ),
+        (
+            format!("process where x in ({})", vec!["\"a\""; 20_000].join(",")),
+            "at most 10000 items",
+        ),
+        (format!("sequence {}", repeat("[process where true] ", 300)), "at most 256 stages"),
+        (
+            "sequence [a where true] with runs=100 [b where true] with runs=100 [c where true] with runs=100"
+                .to_string(),
+            "runs included",
+        ),
+        (
+            format!("process where concat({}) == \"a\"", vec!["x"; 1000].join(",")),
+            "too many field reads",
+        ),
+    ];
+    for (eql, says) in cases {
+        let err = compile(&eql)
+            .err()
+            .unwrap_or_else(|| panic!("{} accepted", &eql[..60]));
+        assert!(err.position.is_some(), "{err}");
+        assert!(err.message.contains(says), "{}: {err}", &eql[..60]);
+    }
+    // A long flat chain of `and` inside a value stays one level deep.
+    let chain = format!(
+        "process where ({}) == true",
+        vec!["true"; 50_000].join(" and ")
+    );
+    compile(&chain).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -168,22 +168,17 @@ impl Compiler<'_> {
                 let (s, _) = self.scalar(inner, slots)?;
                 (Scalar::Call(Func::Not, alloc::vec![s]), Ty::Bool)
             }
+            // n-ary, so a long chain stays one level deep.
             Expr::And(all) | Expr::Or(all) => {
-                let func = || match e {
+                let func = match e {
                     Expr::And(_) => Func::And,
                     _ => Func::Or,
                 };
-                let mut acc: Option<Scalar> = None;
+                let mut args = Vec::with_capacity(all.len());
                 for item in all {
-                    let (s, _) = self.scalar(item, slots)?;
-                    acc = Some(match acc {
-                        None => s,
-                        Some(prev) => {
-                            fold(Scalar::Call(func(), alloc::vec![prev, s]), item.position())?
-                        }
-                    });
+                    args.push(self.scalar(item, slots)?.0);
                 }
-                (acc.unwrap_or(Scalar::Const(Value::Bool(true))), Ty::Bool)
+                (Scalar::Call(func, args), Ty::Bool)
             }
             Expr::Match {
                 op,

@@ -558,33 +558,54 @@ impl Parser {
         }))
     }
 
+    /// `a + b - c`: each operator nests the tree one level deeper (it is
+    /// left-leaning), so each counts against [`MAX_NESTING`].
     fn additive(&mut self) -> Result<Expr, RuleError> {
+        let depth = self.depth;
         let mut left = self.multiplicative()?;
-        loop {
+        let out = loop {
             let op = match self.peek().kind {
                 TokenKind::Plus => ArithOp::Add,
                 TokenKind::Minus => ArithOp::Sub,
-                _ => return Ok(left),
+                _ => break Ok(left),
             };
             let t = self.bump();
+            self.deeper(t.position)?;
             let right = self.multiplicative()?;
             left = arith(op, left, right, t.position);
-        }
+        };
+        self.depth = depth;
+        out
     }
 
     fn multiplicative(&mut self) -> Result<Expr, RuleError> {
+        let depth = self.depth;
         let mut left = self.unary()?;
-        loop {
+        let out = loop {
             let op = match self.peek().kind {
                 TokenKind::Star => ArithOp::Mul,
                 TokenKind::Slash => ArithOp::Div,
                 TokenKind::Percent => ArithOp::Mod,
-                _ => return Ok(left),
+                _ => break Ok(left),
             };
             let t = self.bump();
+            self.deeper(t.position)?;
             let right = self.unary()?;
             left = arith(op, left, right, t.position);
+        };
+        self.depth = depth;
+        out
+    }
+
+    fn deeper(&mut self, position: Position) -> Result<(), RuleError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(RuleError::at(
+                position,
+                format!("expression nests deeper than {MAX_NESTING} levels"),
+            ));
         }
+        Ok(())
     }
 
     fn unary(&mut self) -> Result<Expr, RuleError> {
