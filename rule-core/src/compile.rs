@@ -3,7 +3,8 @@
 //! script), and refuses what cannot run, with its line and column.
 //!
 //! - this file: the query's shape (stages, join keys, `until`, pipes) and
-//!   the field table (mapping types, or types inferred from use);
+//!   the field table (mapping types; without a mapping, ECS types, or
+//!   types inferred from use);
 //! - [`condition`]: boolean conditions, as Elasticsearch's optimizer and
 //!   query translator treat them (query leaves or scripts);
 //! - [`scalar`]: value expressions (functions, arithmetic) for scripts,
@@ -285,8 +286,9 @@ impl Compiler<'_> {
         Ok((self.fields.len() - 1) as FieldId)
     }
 
-    /// A field of the query: its mapped type, or without a mapping the type
-    /// its use implies (keyword when nothing says otherwise).
+    /// A field of the query: its mapped type, or without a mapping its ECS
+    /// type or else the type its use implies (keyword when nothing says
+    /// otherwise).
     fn resolve(&mut self, f: &Field) -> Result<Resolved, RuleError> {
         let Some(mapping) = self.mapping else {
             // ECS's type for an ECS field EQL can read, else the inferred one.

@@ -5,8 +5,8 @@
 //! number. [`Mapping::from_json`] reads the JSON of a mapping (what
 //! `GET index/_mapping` returns, or its `properties`), resolving `alias`
 //! fields to their target and `text` fields to their keyword sub-field as
-//! EQL does. Without a mapping the compiler infers each field's type from
-//! how the query uses it.
+//! EQL does. Without a mapping the compiler takes ECS's types (`ecs.rs`)
+//! and, for other fields, infers each one's type from how the query uses it.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
