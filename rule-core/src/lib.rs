@@ -1,8 +1,10 @@
-//! Elastic Security's EQL sequence rule "Network Connection Followed by File
-//! Creation" (rule `01c1e353-9d86-4344-abdf-523ab80c6f08`) as a streaming
-//! engine: push events one at a time, drain alerts as sequences complete.
-//! `no_std` + `alloc`, so the same engine runs natively, in a wasm module,
-//! a component or a browser.
+//! Elasticsearch's EQL as a streaming engine: push events one at a time,
+//! drain alerts as results complete. Any EQL query runs (event queries,
+//! sequences with `until`, `runs` and missing events, samples, every
+//! function and operator); the default rule is Elastic Security's "Network
+//! Connection Followed by File Creation" (rule
+//! `01c1e353-9d86-4344-abdf-523ab80c6f08`). `no_std` + `alloc`, so the same
+//! engine runs natively, in a wasm module, a component or a browser.
 //!
 //! The rule is its text. [`Rule::embedded`] reads Elastic's own `rule.toml`;
 //! its EQL query goes through this crate's front end in stages that know
@@ -10,9 +12,11 @@
 //!
 //! 1. [`syntax`]: lexer and parser, EQL text to a syntax tree;
 //! 2. `compile`: the tree to a plan, every field typed as Elasticsearch maps
-//!    it (`keyword`, `ip`, number, `date`), every operator a typed test;
-//! 3. `decode` + `eval` + `sequence`: the plan runs on events, reading only
-//!    the fields it names, and a state machine joins the stages.
+//!    it (from a [`Mapping`], ECS's types, or its use), every condition a
+//!    Lucene-style query leaf or a script, as Elasticsearch's translator
+//!    decides;
+//! 3. `decode` + `eval` + `sequence`/`sample`: the plan runs on events,
+//!    reading only the fields it names, and a state machine joins the stages.
 //!
 //! ```
 //! use rule_core::{Engine, PushError};
@@ -45,6 +49,11 @@
 //! on missing fields, any-element matching on arrays, IPv4-mapped IPv6 as
 //! IPv4, millisecond time with inclusive maxspan, one join key per value of a
 //! multi-valued key field, no part in any sequence for a missing key.
+//! Beyond the seed rule: `not` pushed into comparisons as Elasticsearch's
+//! optimizer does (`not (x > 1)` is `x <= 1`, which a missing `x` fails),
+//! and computed conditions run as its scripts do (every value tried, a
+//! missing field `null`, `null` false); Elasticsearch's own EQL specs run
+//! in the test suite (`tests/tests/conformance.rs` in the workspace).
 //!
 //! # Invariants
 //!
