@@ -2,6 +2,8 @@
 //! index with ECS's templates maps them; other fields get the type their
 //! use implies, as before.
 
+mod common;
+
 use rule_core::{ecs, Engine, EsType, Limits, QueryParams, Rule};
 use serde_json::{json, Value};
 
@@ -11,30 +13,10 @@ fn engine(eql: &str) -> Result<Engine, String> {
     Engine::new(rule, Limits::default()).map_err(|e| e.to_string())
 }
 
-/// Pushes events (each gets `@timestamp` and `id`), flushes, and returns
-/// each result's ids.
+/// Each result's ids (see `common::run_indexed`).
 fn ids(eql: &str, events: &[Value]) -> Vec<Vec<i64>> {
     let mut engine = engine(eql).unwrap_or_else(|e| panic!("{eql}: {e}"));
-    for (i, e) in events.iter().enumerate() {
-        let mut e = e.clone();
-        e["@timestamp"] = json!(format!("2026-01-01T00:00:{:02}Z", i));
-        e["id"] = json!(i);
-        engine.push(e.to_string().as_bytes()).expect("event taken");
-    }
-    engine.flush();
-    engine
-        .drain()
-        .iter()
-        .map(|a| {
-            let doc: Value = serde_json::from_str(a.as_str()).unwrap();
-            doc["Events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].as_i64().unwrap())
-                .collect()
-        })
-        .collect()
+    common::run_indexed(&mut engine, events)
 }
 
 fn process(fields: Value) -> Value {

@@ -1,6 +1,8 @@
 //! The EQL language beyond the seed rule, each construct on small streams:
 //! what Elasticsearch answers is what the engine must answer.
 
+mod common;
+
 use rule_core::{Engine, EsType, Limits, Mapping, QueryParams, Rule};
 use serde_json::{json, Value};
 
@@ -13,36 +15,8 @@ fn engine(eql: &str, mapping: Option<Mapping>) -> Engine {
     Engine::new(rule, Limits::default()).unwrap_or_else(|e| panic!("{eql}: {e}"))
 }
 
-/// Pushes events (each gets `@timestamp` = its index in seconds and `id`),
-/// flushes, and returns each result's ids.
-fn results(engine: &mut Engine, events: &[Value]) -> Vec<Vec<i64>> {
-    for (i, e) in events.iter().enumerate() {
-        let mut e = e.clone();
-        e["@timestamp"] = json!(format!("2026-01-01T00:00:{:02}Z", i));
-        e["id"] = json!(i);
-        engine.push(e.to_string().as_bytes()).expect("event taken");
-    }
-    engine.flush();
-    engine
-        .drain()
-        .iter()
-        .map(|a| {
-            let doc: Value = serde_json::from_str(a.as_str()).unwrap();
-            doc["Events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| match e["missing"].as_bool() {
-                    Some(true) => -1,
-                    _ => e["id"].as_i64().unwrap(),
-                })
-                .collect()
-        })
-        .collect()
-}
-
 fn ids(eql: &str, events: &[Value]) -> Vec<Vec<i64>> {
-    results(&mut engine(eql, None), events)
+    common::run_indexed(&mut engine(eql, None), events)
 }
 
 #[test]
@@ -151,7 +125,7 @@ fn a_mapping_gives_types_and_aliases() {
         Some(mapping.clone()),
     );
     let event = json!({"kind": "process", "pid": 3, "ratio": 1.5});
-    assert_eq!(results(&mut e, &[event]), [[0]]);
+    assert_eq!(common::run_indexed(&mut e, &[event]), [[0]]);
     // Unknown to the mapping: refused, unless optional.
     let refused = Engine::new(
         Rule {
@@ -165,7 +139,10 @@ fn a_mapping_gives_types_and_aliases() {
     );
     assert!(refused.err().unwrap().message.contains("unknown field"));
     let mut e = engine("process where ?nosuch == null", Some(mapping));
-    assert_eq!(results(&mut e, &[json!({"kind": "process"})]), [[0]]);
+    assert_eq!(
+        common::run_indexed(&mut e, &[json!({"kind": "process"})]),
+        [[0]]
+    );
 }
 
 #[test]
@@ -207,7 +184,7 @@ fn samples_take_one_event_per_stage_in_any_order() {
     rule.params.max_samples_per_key = Some(2);
     let mut e = Engine::new(rule, Limits::default()).unwrap();
     let three = [ev("network", "a"), ev("network", "a"), ev("process", "a")];
-    assert_eq!(results(&mut e, &three), [[0, 2], [1, 2]]);
+    assert_eq!(common::run_indexed(&mut e, &three), [[0, 2], [1, 2]]);
     // An optional key takes part when null; a plain one does not.
     let events = [
         json!({"event": {"category": "network"}}),
