@@ -166,6 +166,16 @@ export interface Stats {
   lateEvents: number;
   reorderHeld: number;
   truncatedKeys: number;
+  /** Computed conditions that failed on an event's values (false for it). */
+  scriptErrors: number;
+  /** Computed conditions cut at 4096 combinations of values. */
+  scriptTruncated: number;
+  /** Pending sequences an `until` ended. */
+  endedByUntil: number;
+  /** Sequences an event of a missing-event stage discarded. */
+  discardedByMissing: number;
+  /** Results `| head` or `| tail` dropped. */
+  pipedOut: number;
 }
 
 /** A leaf predicate's outcome: `missing` when its field has no value (it is then false). */
@@ -852,6 +862,11 @@ struct JsStats {
     late_events: u64,
     reorder_held: u64,
     truncated_keys: u64,
+    script_errors: u64,
+    script_truncated: u64,
+    ended_by_until: u64,
+    discarded_by_missing: u64,
+    piped_out: u64,
 }
 
 impl From<rule_core::Stats> for JsStats {
@@ -869,6 +884,11 @@ impl From<rule_core::Stats> for JsStats {
             late_events: s.late_events,
             reorder_held: s.reorder_held,
             truncated_keys: s.truncated_keys,
+            script_errors: s.script_errors,
+            script_truncated: s.script_truncated,
+            ended_by_until: s.ended_by_until,
+            discarded_by_missing: s.discarded_by_missing,
+            piped_out: s.piped_out,
         }
     }
 }

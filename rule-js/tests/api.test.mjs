@@ -269,6 +269,13 @@ test('params are Elasticsearch\'s request parameters: a mapping gives types and 
   tie.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', event: { category: 'process' }, kind: 'a', serial: 2 });
   tie.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', event: { category: 'process' }, kind: 'b', serial: 1 });
   assert.equal(tie.drainAlerts().length, 0);
+  // The counters of the new constructs are in stats.
+  const piped = new RuleEngine('process where 1 / number(kind) == 1 | head 1');
+  for (const kind of ['1', '1', '0']) piped.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', event: { category: 'process' }, kind });
+  const s = piped.stats();
+  assert.equal(s.pipedOut, 1);
+  assert.equal(s.scriptErrors, 1, 'division by zero');
+  assert.deepEqual([s.scriptTruncated, s.endedByUntil, s.discardedByMissing], [0, 0, 0]);
 });
 
 test('explain shows a computed condition as a script node with its fields', () => {
