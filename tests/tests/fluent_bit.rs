@@ -19,8 +19,7 @@
 //! `push_events`) give on the same events, byte for byte.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use host_harness::Detector;
@@ -32,61 +31,13 @@ use wasmtime::{
     Engine, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
 };
 
-const TARGET: &str = "wasm32-unknown-unknown";
 const PASS_THROUGH: &str = "pass_through";
 const ALERTS_ONLY: &str = "alerts_only";
 
-/// Builds `rule-fluentbit` for wasm once per test binary and returns the
-/// `.wasm` cargo names.
+/// The Fluent Bit module, built once per test binary (the same build the
+/// real-Fluent-Bit tests use).
 fn module_path() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| match build() {
-        Ok(path) => path,
-        Err(e) => panic!("building the Fluent Bit module failed: {e}"),
-    })
-}
-
-fn build() -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let args = [
-        "build",
-        "-p",
-        "rule-fluentbit",
-        "--target",
-        TARGET,
-        "--release",
-        "--message-format",
-        "json-render-diagnostics",
-    ];
-    let output = Command::new(&cargo)
-        .current_dir(workspace())
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo {}: {e}", args.join(" ")))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo {} failed ({}); is the target installed? `rustup target add {TARGET}`",
-            args.join(" "),
-            output.status
-        ));
-    }
-    let mut found = None;
-    for line in output.stdout.split(|&b| b == b'\n') {
-        let Ok(msg) = serde_json::from_slice::<Value>(line) else {
-            continue;
-        };
-        if msg["reason"] != "compiler-artifact" || msg["target"]["name"] != "rule_fluentbit" {
-            continue;
-        }
-        for f in msg["filenames"].as_array().into_iter().flatten() {
-            if let Some(f) = f.as_str().filter(|f| f.ends_with(".wasm")) {
-                found = Some(PathBuf::from(f));
-            }
-        }
-    }
-    found.ok_or_else(|| "cargo built rule-fluentbit but named no .wasm".into())
+    tests::fluent_bit::filter_module()
 }
 
 fn module_bytes() -> &'static [u8] {
