@@ -90,10 +90,12 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
     for stage in &query.stages {
         let plan = c.stage(query, stage, key_count, params)?;
         // `with runs=N` is the stage written N times, as Elasticsearch expands it.
-        for _ in 1..plan.runs {
-            stages.push(plan.clone());
+        for run in 0..plan.runs {
+            stages.push(StagePlan {
+                repeats_previous: run > 0,
+                ..plan.clone()
+            });
         }
-        stages.push(plan);
         if stages.len() > MAX_STAGES {
             return Err(RuleError::at(
                 stage.position,
@@ -262,6 +264,7 @@ impl Compiler<'_> {
             keys,
             runs: stage.runs,
             missing: stage.missing,
+            repeats_previous: false,
         })
     }
 

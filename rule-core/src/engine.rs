@@ -294,23 +294,39 @@ impl Engine {
         let ordinal: Ordinal = (ts, tiebreak, self.arrivals);
         let mut hits = Vec::new();
         let mut missing = Vec::new();
+        // The verdict of the stage before, for a `runs=N` copy of it.
+        let mut previous: Option<Vec<Key>> = None;
         for (i, stage) in self.plan.stages.iter().enumerate() {
-            if !eval::matches(
-                &stage.filter,
-                &self.decoded,
-                text,
-                &self.kinds,
-                &mut self.eval_counts,
-            ) {
-                continue;
-            }
+            let keys = match previous.take() {
+                Some(keys) if stage.repeats_previous => keys,
+                _ if stage.repeats_previous => continue,
+                _ => {
+                    if !eval::matches(
+                        &stage.filter,
+                        &self.decoded,
+                        text,
+                        &self.kinds,
+                        &mut self.eval_counts,
+                    ) {
+                        continue;
+                    }
+                    join_keys(
+                        &self.decoded,
+                        &stage.keys,
+                        text,
+                        &mut self.stats.truncated_keys,
+                    )
+                }
+            };
             self.stats.stage_matches[i] += 1;
-            let keys = join_keys(
-                &self.decoded,
-                &stage.keys,
-                text,
-                &mut self.stats.truncated_keys,
-            );
+            if self
+                .plan
+                .stages
+                .get(i + 1)
+                .is_some_and(|s| s.repeats_previous)
+            {
+                previous = Some(keys.clone());
+            }
             if keys.is_empty() {
                 continue;
             }

@@ -127,6 +127,9 @@ pub struct StagePlan {
     pub runs: u32,
     /// `![...]`: satisfied by the absence of such an event.
     pub missing: bool,
+    /// A copy of the stage before it (`with runs=N`): same filter and keys,
+    /// so an event's verdict there is reused rather than computed again.
+    pub repeats_previous: bool,
 }
 
 /// A boolean filter over one event. Two-valued: a leaf on a missing field is
