@@ -76,6 +76,7 @@ mod decode;
 pub mod ecs;
 mod engine;
 mod error;
+mod example;
 mod eval;
 mod explain;
 mod functions;
@@ -96,6 +97,7 @@ mod value;
 
 pub use engine::{Alert, BatchReport, Engine, Limits, MAX_KEYS_PER_EVENT};
 pub use error::{ErrorKind, Position, PushError, RuleError};
+pub use example::{example, Example, ExampleError, NearMiss};
 pub use explain::{Explanation, FieldValues, Node, Outcome, StageExplanation};
 pub use mapping::{EsType, Mapping};
 pub use regexp::{Regexp, RegexpError, RegexpErrorKind};

@@ -32,7 +32,7 @@
 
 mod automaton;
 mod lower;
-mod parse;
+pub(crate) mod parse;
 
 use alloc::string::String;
 use alloc::sync::Arc;
