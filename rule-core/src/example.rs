@@ -198,7 +198,19 @@ impl OwnedLit {
                 matches!(test, Test::IsNull),
                 format!("`{}` {}", ctx.path(field), describe(test, true)),
             ),
-            Lit::Script { want, .. } => (want, false, "a script condition".to_string()),
+            Lit::Script { script, want } => {
+                let mut fields: Vec<String> = script
+                    .slots
+                    .iter()
+                    .map(|&f| format!("`{}`", ctx.path(f)))
+                    .collect();
+                fields.dedup();
+                (
+                    want,
+                    false,
+                    format!("the script over {}", fields.join(", ")),
+                )
+            }
         };
         OwnedLit {
             field: lit.field(),

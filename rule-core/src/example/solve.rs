@@ -459,8 +459,9 @@ impl<'a> Search<'_, 'a, '_> {
             .iter()
             .map(|&f| self.alternatives(f, &values, &slot_fields, &constants))
             .collect();
-        let mut cursor = alloc::vec![0usize; slot_fields.len()];
-        for _ in 0..MAX_SCRIPT_TRIES {
+        let lens: Vec<usize> = alternatives.iter().map(Vec::len).collect();
+        let mut found = None;
+        by_distance(&lens, MAX_SCRIPT_TRIES, |cursor| {
             let mut trial = values.clone();
             for (i, &f) in slot_fields.iter().enumerate() {
                 match &alternatives[i][cursor[i]] {
@@ -469,21 +470,13 @@ impl<'a> Search<'_, 'a, '_> {
                 };
             }
             if self.accepts(&trial) {
-                return Some(self.solution(trial));
+                found = Some(trial);
+                return true;
             }
-            // Next combination, odometer style.
-            let mut i = 0;
-            while i < cursor.len() {
-                cursor[i] += 1;
-                if cursor[i] < alternatives[i].len() {
-                    break;
-                }
-                cursor[i] = 0;
-                i += 1;
-            }
-            if i == cursor.len() {
-                break;
-            }
+            false
+        });
+        if let Some(values) = found {
+            return Some(self.solution(values));
         }
         let why = format!(
             "no values tried for {} make the script(s) hold",
@@ -539,12 +532,21 @@ impl<'a> Search<'_, 'a, '_> {
         }
         for c in constants {
             singles.extend(as_type(c, ty));
+            // A string as long as a number in the script (`length(x) > n`).
+            if let (Val::Num(n), FieldType::Keyword) = (c, ty) {
+                if (1.0..=1024.0).contains(n) {
+                    singles.push(Val::Str("a".repeat(*n as usize)));
+                }
+            }
         }
         for &other in slot_fields {
             if let (true, Some(vals)) = (other != field, values.get(&other)) {
                 for v in vals {
                     singles.extend(as_type(v, ty));
                     if let Val::Str(s) = v {
+                        // The other field's value inside a longer one.
+                        singles.push(Val::Str(format!("x/{s}")));
+                        singles.push(Val::Str(format!("{s}/x")));
                         // A prefix or suffix of the other field's value.
                         for cut in [1, s.len() / 2] {
                             if let (Some(head), Some(tail)) = (s.get(..cut), s.get(s.len() - cut..))
@@ -607,6 +609,43 @@ impl<'a> Search<'_, 'a, '_> {
             self.ctx.path(field),
             tests.join("; ")
         )
+    }
+}
+
+/// Visits index vectors (`cursor[i] < lens[i]`) in order of their sum, so
+/// that combinations changing few fields from their first alternative come
+/// first, until `visit` says stop or `budget` vectors were visited.
+fn by_distance(lens: &[usize], budget: usize, mut visit: impl FnMut(&[usize]) -> bool) {
+    fn fill(
+        lens: &[usize],
+        at: usize,
+        left: usize,
+        cursor: &mut Vec<usize>,
+        budget: &mut usize,
+        visit: &mut dyn FnMut(&[usize]) -> bool,
+    ) -> bool {
+        if at == lens.len() {
+            if left > 0 || *budget == 0 {
+                return *budget == 0;
+            }
+            *budget -= 1;
+            return visit(cursor);
+        }
+        for c in 0..lens[at].min(left + 1) {
+            cursor[at] = c;
+            if fill(lens, at + 1, left - c, cursor, budget, visit) {
+                return true;
+            }
+        }
+        false
+    }
+    let mut cursor = alloc::vec![0usize; lens.len()];
+    let mut budget = budget;
+    let max: usize = lens.iter().map(|l| l.saturating_sub(1)).sum();
+    for sum in 0..=max {
+        if fill(lens, 0, sum, &mut cursor, &mut budget, &mut visit) {
+            return;
+        }
     }
 }
 

@@ -222,10 +222,14 @@ fn generate(node: &Node, variant: usize, out: &mut String, depth: usize) -> bool
                 .iter()
                 .copied()
                 .filter(|c| class_has(items, *c) != *negated);
-            // Without a preferred character, the start of a range.
-            let fallback = items.iter().find_map(|i| match i {
-                ClassItem::Range(a, _) if !*negated => Some(*a),
-                _ => None,
+            // Without a preferred character, one the class names.
+            let fallback = items.iter().find_map(|i| match *i {
+                _ if *negated => None,
+                ClassItem::Char(c) | ClassItem::Escaped(c) | ClassItem::Range(c, _) => Some(c),
+                ClassItem::Perl(Perl::Digit) => Some('0'),
+                ClassItem::Perl(Perl::Space) => Some(' '),
+                ClassItem::Perl(Perl::NotWord) => Some('-'),
+                ClassItem::Perl(_) => Some('a'),
             });
             match choices.nth(variant % 2).or(fallback) {
                 Some(c) => out.push(c),
@@ -341,4 +345,61 @@ pub fn synthetic_key(ty: FieldType, path: &str, i: usize, variant: u8) -> Option
         }),
         FieldType::Date => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(pattern: &str, insensitive: bool) -> Vec<String> {
+        let re = Regexp::new(pattern, insensitive).unwrap();
+        regex_candidates(&re)
+    }
+
+    /// Every regular expression of the Linux rules, and Lucene's own
+    /// syntax (`<n-m>`, `@`, quoted strings), yields a matching string.
+    #[test]
+    fn regex_generator() {
+        for (pattern, insensitive) in [
+            ("[A-Z]:\\\\:.+", true),
+            ("/[a-z0-9\\s_\\-\\\\./]+\\s", true),
+            (
+                ".*[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}(:[0-9]{1,5})?\\/[^ ]+.*",
+                false,
+            ),
+            ("[24][0-9]{3}", false),
+            ("-[A-NP-Za-np-z][A-Za-z]*[RLDwW][A-Za-z]*", false),
+            ("-[^-]*[uz][^-]*", true),
+            ("/var/run/\\w+\\.(pid|lock|reboot)", true),
+            ("php?[0-9]?\\.?[0-9]{0,2}", true),
+            ("port<1-1024>", false),
+            ("@\"lit\"x", false),
+        ] {
+            let s = strings(pattern, insensitive);
+            assert!(!s.is_empty(), "{pattern}: nothing generated");
+        }
+    }
+
+    #[test]
+    fn globs_and_bounds() {
+        let p = Pattern::wildcard("/tmp/*.s?", false);
+        assert!(pattern_candidates(&p).iter().all(|s| p.matches(s)));
+        for op in [
+            Ordering::Lt,
+            Ordering::LtEq,
+            Ordering::Gt,
+            Ordering::GtEq,
+            Ordering::Eq,
+        ] {
+            let test = Test::Number { op, value: 5.0 };
+            let c = candidates(&test, FieldType::Number);
+            assert!(c.iter().any(|v| crate::eval::test_value(&test, v.as_ref())));
+            let test = Test::StringOrder {
+                op,
+                value: "m".to_string(),
+            };
+            let c = candidates(&test, FieldType::Keyword);
+            assert!(c.iter().any(|v| crate::eval::test_value(&test, v.as_ref())));
+        }
+    }
 }
