@@ -42,6 +42,12 @@ impl AlertTemplate {
             "threat": meta.threat,
             "kibana": { "alert": { "severity": meta.severity, "risk_score": meta.risk_score } },
         });
+        let mut shared = shared;
+        if let Some(kind) = &meta.building_block_type {
+            // Kibana marks a building block's alerts so that they stay out
+            // of the analyst's view.
+            shared["kibana"]["alert"]["building_block_type"] = Value::String(kind.clone());
+        }
         let text = serde_json::to_string(&shared).unwrap_or_default();
         // Keep the members without the braces, to splice between others.
         let body = text

@@ -234,6 +234,7 @@ impl Compiler<'_> {
             }
         }
         let condition = self.condition(&stage.condition)?;
+        let mut dispatch = None;
         let filter = match &stage.category {
             None => condition,
             Some(category) => {
@@ -242,7 +243,11 @@ impl Compiler<'_> {
                     optional: false,
                     position: stage.position,
                 };
-                let is_category = match self.resolve(&field)? {
+                let category_field = self.resolve(&field)?;
+                if let Resolved::Field(id) = category_field {
+                    dispatch = Some((id, category.clone()));
+                }
+                let is_category = match category_field {
                     Resolved::Field(id) => Filter::Leaf(
                         id,
                         Test::Strings {
@@ -265,6 +270,7 @@ impl Compiler<'_> {
             runs: stage.runs,
             missing: stage.missing,
             repeats_previous: false,
+            category: dispatch,
         })
     }
 

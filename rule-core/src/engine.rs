@@ -1,35 +1,25 @@
-//! The engine a host drives: push events, drain alerts.
+//! The engine a host drives: push events, drain alerts. One engine runs
+//! one rule or a pack of them: an event is decoded once, for the union of
+//! the fields its rules read, and judged only by the rules its category and
+//! index can concern ([`dispatch`]); each rule keeps its own state
+//! ([`run`]).
 
-use alloc::collections::BinaryHeap;
+mod dispatch;
+mod pack;
+mod run;
+
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cmp::Reverse;
 
-use crate::alert::AlertTemplate;
-use crate::compile::compile;
 use crate::decode::{decode, Decoded, FieldTrie};
-use crate::error::{PushError, RuleError};
-use crate::eval::{self, EvalCounts};
-use crate::pipes::Pipes;
-use crate::plan::{KeyField, Plan, Shape, ValueKind, ValueRef};
+use crate::error::PushError;
+use crate::plan::FieldSpec;
 use crate::rule::Rule;
-use crate::sample::Sampler;
-use crate::sequence::{Candidate, Completed, Key, Matcher, MissingAt, MissingLayout, Ordinal};
 use crate::stats::Stats;
-use crate::syntax::parse;
 
-/// A number's bits, ordered as the numbers are (negative ones flipped),
-/// so tiebreakers compare as integers; `u64::MAX` stays free for "absent".
-fn ordered_bits(n: f64) -> u64 {
-    let bits = n.to_bits();
-    let ordered = if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    };
-    ordered.min(u64::MAX - 1)
-}
+use dispatch::Dispatch;
+pub use pack::RefusedRule;
+pub(crate) use run::{EventRef, Held, RuleRun};
 
 /// What `Events` holds for a missing-event stage.
 pub const MISSING_EVENT: &str = r#"{"missing":true}"#;
@@ -45,10 +35,16 @@ pub const MAX_KEYS_PER_EVENT: usize = 1024;
 pub struct Limits {
     /// A larger event is refused with [`PushError::TooLarge`].
     pub max_event_bytes: usize,
-    /// At this many pending sequences the oldest is evicted (and counted).
+    /// At this many pending sequences of one rule, its oldest is evicted
+    /// (and counted).
     pub max_pending_sequences: usize,
-    /// At this many bytes of pending state the oldest sequence is evicted.
+    /// At this many bytes of one rule's pending state, its oldest sequence
+    /// is evicted.
     pub max_state_bytes: usize,
+    /// At this many bytes of pending state over all the rules of a pack,
+    /// the rule holding the most loses its oldest sequences: a noisy rule
+    /// cannot starve the others.
+    pub max_total_state_bytes: usize,
     /// With this many alerts undrained, `push` answers [`PushError::BackPressure`].
     pub max_buffered_alerts: usize,
     /// How late (in event time) an event may arrive and still be put in order.
@@ -61,6 +57,7 @@ impl Default for Limits {
             max_event_bytes: 1 << 20,
             max_pending_sequences: 1_000_000,
             max_state_bytes: 512 << 20,
+            max_total_state_bytes: 512 << 20,
             max_buffered_alerts: 10_000,
             reorder_window_ms: 0,
         }
@@ -97,140 +94,50 @@ pub struct BatchReport {
     pub alerts_pending: usize,
 }
 
-/// A compiled rule and its sequence state.
+/// Compiled rules, the shared decoder, and their state.
 pub struct Engine {
-    pub(crate) rule: Rule,
     pub(crate) limits: Limits,
-    pub(crate) plan: Plan,
+    /// The fields every rule reads, each once; `@timestamp` is field 0.
+    pub(crate) fields: Vec<FieldSpec>,
     pub(crate) trie: FieldTrie,
-    pub(crate) template: AlertTemplate,
-    pub(crate) matcher: Matcher,
-    /// A `sample` query's state (its plan's stages are all positive).
-    pub(crate) sampler: Option<Sampler>,
-    /// Candidates held back by the reorder window, earliest first.
-    pub(crate) reorder: BinaryHeap<Reverse<Held>>,
-    pub(crate) alerts: Vec<Alert>,
-    pub(crate) completed: Vec<Completed>,
     pub(crate) decoded: Decoded,
-    /// Each field's kind, as scripts read it.
-    pub(crate) kinds: Vec<ValueKind>,
-    pub(crate) eval_counts: EvalCounts,
-    /// `| head`, `| tail` between completed results and the alert buffer.
-    pub(crate) pipes: Pipes<Alert>,
-    /// For each stage of the plan: its positive stage number, or where it
-    /// sits as a missing-event stage.
-    pub(crate) stage_roles: Vec<StageRole>,
+    pub(crate) rules: Vec<RuleRun>,
+    dispatch: Dispatch,
+    /// The rules an event was dispatched to (reused).
+    picked: Vec<u32>,
+    /// Rules holding state that event time can change, and a flag per rule.
+    active: Vec<u32>,
+    is_active: Vec<bool>,
+    pub(crate) alerts: Vec<Alert>,
     /// Highest event time seen.
     pub(crate) watermark: Option<i64>,
     pub(crate) arrivals: u64,
+    /// Counters of the engine as a whole (events, bytes, errors).
     pub(crate) stats: Stats,
-}
-
-/// What a plan stage is to the matcher.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StageRole {
-    Positive(usize),
-    Missing(MissingAt),
-}
-
-/// The positive stage numbers and missing-stage positions of a plan.
-pub(crate) fn stage_roles(plan: &Plan) -> (Vec<StageRole>, usize, MissingLayout) {
-    let mut roles = Vec::with_capacity(plan.stages.len());
-    let mut positives = 0usize;
-    let mut layout = MissingLayout::default();
-    for stage in &plan.stages {
-        if stage.missing {
-            let at = match positives.checked_sub(1) {
-                None => {
-                    layout.leading = true;
-                    MissingAt::Leading
-                }
-                Some(p) => MissingAt::After(p),
-            };
-            roles.push(StageRole::Missing(at));
-        } else {
-            roles.push(StageRole::Positive(positives));
-            positives += 1;
-        }
-    }
-    layout.after = alloc::vec![false; positives];
-    for role in &roles {
-        if let StageRole::Missing(MissingAt::After(p)) = role {
-            layout.after[*p] = true;
-        }
-    }
-    (roles, positives, layout)
-}
-
-/// A candidate in the reorder buffer, ordered by its ordinal alone.
-pub(crate) struct Held(pub(crate) Candidate);
-
-impl PartialEq for Held {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.ordinal == other.0.ordinal
-    }
-}
-impl Eq for Held {}
-impl PartialOrd for Held {
-    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Held {
-    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.0.ordinal.cmp(&other.0.ordinal)
-    }
+    /// Built from a pack: stats list each rule, and the refused ones.
+    pack: Option<Vec<RefusedRule>>,
 }
 
 impl Engine {
-    /// Compiles `rule`; an EQL error names its line and column.
-    pub fn new(rule: Rule, limits: Limits) -> Result<Engine, RuleError> {
-        let query = parse(&rule.query)?;
-        let plan = compile(&query, &rule.params)?;
-        let trie = FieldTrie::new(&plan.fields);
-        let template = AlertTemplate::new(&rule.meta, plan.key_names.clone());
-        let (stage_roles, positives, layout) = stage_roles(&plan);
-        let matcher = Matcher::new(positives, plan.maxspan_ms, layout);
-        let sampler = match plan.shape {
-            Shape::Sample { max_per_key } => Some(Sampler::new(positives, max_per_key)),
-            Shape::Events | Shape::Sequence => None,
-        };
-        let stats = Stats {
-            stage_matches: alloc::vec![0; plan.stages.len()],
-            ..Stats::default()
-        };
-        let kinds = plan.fields.iter().map(|f| f.kind).collect();
-        let pipes = Pipes::new(&plan.pipes);
-        Ok(Engine {
-            rule,
-            limits,
-            kinds,
-            eval_counts: EvalCounts::default(),
-            pipes,
-            stage_roles,
-            plan,
-            trie,
-            template,
-            matcher,
-            sampler,
-            reorder: BinaryHeap::new(),
-            alerts: Vec::new(),
-            completed: Vec::new(),
-            decoded: Decoded::default(),
-            watermark: None,
-            arrivals: 0,
-            stats,
-        })
-    }
-
     /// The embedded default rule with default limits.
     pub fn with_embedded_rule() -> Engine {
         // The embedded rule is compiled by a unit test; failing here is a build defect.
         Engine::new(Rule::embedded(), Limits::default()).expect("embedded rule compiles")
     }
 
+    /// The first rule (the only one, unless the engine runs a pack).
     pub fn rule(&self) -> &Rule {
-        &self.rule
+        &self.rules[0].rule
+    }
+
+    /// The rules the engine runs, in pack order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|r| &r.rule)
+    }
+
+    /// The rules of the pack that did not compile.
+    pub fn refused_rules(&self) -> &[RefusedRule] {
+        self.pack.as_deref().unwrap_or(&[])
     }
 
     pub fn limits(&self) -> &Limits {
@@ -271,8 +178,7 @@ impl Engine {
             });
         }
         let text = event_text(event)?;
-        let event = text.as_bytes();
-        decode(&self.plan.fields, &self.trie, text, &mut self.decoded)?;
+        decode(&self.fields, &self.trie, text, &mut self.decoded)?;
         let ts = self
             .decoded
             .timestamp
@@ -282,104 +188,35 @@ impl Engine {
         // Accepted: from here on nothing fails.
         self.arrivals += 1;
         self.stats.events += 1;
-        self.stats.bytes += event.len() as u64;
-        let tiebreak = match self.plan.tiebreaker {
-            None => 0,
-            Some(field) => match self.decoded.values(text, field).next() {
-                Some(ValueRef::Number(n)) => ordered_bits(n),
-                // Elasticsearch sorts a missing tiebreaker after any value.
-                _ => u64::MAX,
-            },
-        };
-        let ordinal: Ordinal = (ts, tiebreak, self.arrivals);
-        let mut hits = Vec::new();
-        let mut missing = Vec::new();
-        // The verdict of the stage before, for a `runs=N` copy of it.
-        let mut previous: Option<Vec<Key>> = None;
-        for (i, stage) in self.plan.stages.iter().enumerate() {
-            let keys = match previous.take() {
-                Some(keys) if stage.repeats_previous => keys,
-                _ if stage.repeats_previous => continue,
-                _ => {
-                    if !eval::matches(
-                        &stage.filter,
-                        &self.decoded,
-                        text,
-                        &self.kinds,
-                        &mut self.eval_counts,
-                    ) {
-                        continue;
-                    }
-                    join_keys(
-                        &self.decoded,
-                        &stage.keys,
-                        text,
-                        &mut self.stats.truncated_keys,
-                    )
-                }
-            };
-            self.stats.stage_matches[i] += 1;
-            if self
-                .plan
-                .stages
-                .get(i + 1)
-                .is_some_and(|s| s.repeats_previous)
-            {
-                previous = Some(keys.clone());
-            }
-            if keys.is_empty() {
-                continue;
-            }
-            match self.stage_roles[i] {
-                StageRole::Positive(p) => hits.push((p, keys)),
-                StageRole::Missing(at) => missing.push((at, keys)),
-            }
-        }
-        if let Some(until) = &self.plan.until {
-            if eval::matches(
-                &until.filter,
-                &self.decoded,
+        self.stats.bytes += text.len() as u64;
+        self.dispatch
+            .pick(&self.decoded, text, self.arrivals, &mut self.picked);
+        let released_upto = self.released_upto();
+        let mut kept = None;
+        let mut touched = false;
+        for &r in &self.picked {
+            let rule = &mut self.rules[r as usize];
+            let mut event = EventRef {
+                decoded: &self.decoded,
                 text,
-                &self.kinds,
-                &mut self.eval_counts,
-            ) {
-                let keys = join_keys(
-                    &self.decoded,
-                    &until.keys,
-                    text,
-                    &mut self.stats.truncated_keys,
-                );
-                if !keys.is_empty() {
-                    hits.push((self.matcher.stage_count(), keys));
+                ts,
+                arrival: self.arrivals,
+                kept: &mut kept,
+            };
+            if let Some(candidate) = rule.judge(&mut event) {
+                rule.admit(candidate, released_upto, &self.limits, &mut self.alerts);
+                touched = true;
+                if !self.is_active[r as usize] {
+                    self.is_active[r as usize] = true;
+                    self.active.push(r);
                 }
             }
-        }
-        if !hits.is_empty() || !missing.is_empty() {
-            let candidate = Candidate {
-                ordinal,
-                event: Arc::from(text),
-                hits,
-                missing,
-            };
-            self.admit(candidate);
         }
         self.advance_watermark(ts);
+        if touched {
+            self.enforce_limits();
+        }
         Ok(self.alerts.len())
-    }
-
-    /// Puts a candidate in event-time order through the reorder window.
-    fn admit(&mut self, candidate: Candidate) {
-        let released_upto = self.released_upto();
-        let late = released_upto.is_some_and(|r| candidate.ordinal.0 < r);
-        if late {
-            // Too late to be put in order: matched now, against the state as it is.
-            self.stats.late_events += 1;
-        }
-        if late || self.limits.reorder_window_ms == 0 {
-            self.run(&candidate);
-        } else {
-            self.reorder.push(Reverse(Held(candidate)));
-        }
     }
 
     /// Event time up to which the reorder window has released everything.
@@ -390,81 +227,69 @@ impl Engine {
 
     fn advance_watermark(&mut self, ts: i64) {
         if self.watermark.is_some_and(|w| w >= ts) {
-            self.enforce_limits();
             return;
         }
         self.watermark = Some(ts);
         self.release_and_expire();
     }
 
+    /// Lets every active rule see the new event time; rules left with
+    /// nothing time could change stop being visited.
     fn release_and_expire(&mut self) {
         let Some(upto) = self.released_upto() else {
             return;
         };
-        while self
-            .reorder
-            .peek()
-            .is_some_and(|Reverse(h)| h.0.ordinal.0 <= upto)
-        {
-            if let Some(Reverse(Held(c))) = self.reorder.pop() {
-                self.run(&c);
-            }
+        for &r in &self.active {
+            let rule = &mut self.rules[r as usize];
+            rule.release_and_expire(upto, &mut self.alerts);
         }
-        self.matcher.expire(upto);
-        self.matcher
-            .release_waiting(Some(upto), &mut self.completed);
-        self.emit_completed();
         self.enforce_limits();
     }
 
+    /// Finds the rules holding state anew (after a restore).
+    pub(crate) fn recompute_active(&mut self) {
+        self.active = (0..self.rules.len() as u32)
+            .filter(|&r| !self.rules[r as usize].is_idle())
+            .collect();
+        for (r, flag) in self.is_active.iter_mut().enumerate() {
+            *flag = !self.rules[r].is_idle();
+        }
+    }
+
+    /// Each active rule within its own bounds, then all of them within the
+    /// total: the rule holding the most state gives up its oldest first.
     fn enforce_limits(&mut self) {
-        if let Some(sampler) = &mut self.sampler {
-            sampler.enforce(
-                self.limits.max_pending_sequences,
-                self.limits.max_state_bytes,
-            );
+        let mut total = 0usize;
+        for &r in &self.active {
+            let rule = &mut self.rules[r as usize];
+            rule.enforce(&self.limits);
+            total += rule.state_bytes();
         }
-        self.matcher.enforce(
-            self.limits.max_pending_sequences,
-            self.limits.max_state_bytes,
-        );
-    }
-
-    fn run(&mut self, candidate: &Candidate) {
-        match &mut self.sampler {
-            Some(sampler) => sampler.process(candidate, &mut self.completed),
-            None => self.matcher.process(candidate, &mut self.completed),
+        while total > self.limits.max_total_state_bytes {
+            let Some(&largest) = self
+                .active
+                .iter()
+                .max_by_key(|&&r| self.rules[r as usize].state_bytes())
+            else {
+                break;
+            };
+            let rule = &mut self.rules[largest as usize];
+            let before = rule.state_bytes();
+            let excess = total - self.limits.max_total_state_bytes;
+            rule.enforce_to(usize::MAX, before.saturating_sub(excess));
+            let after = rule.state_bytes();
+            if after >= before {
+                break;
+            }
+            total -= before - after;
         }
-        self.emit_completed();
-    }
-
-    /// Renders the sequences the matcher completed, through the pipes. A
-    /// missing-event stage shows in `Events` as `{"missing":true}`, as
-    /// Elasticsearch marks it.
-    fn emit_completed(&mut self) {
-        let before = self.alerts.len();
-        let completed = core::mem::take(&mut self.completed);
-        for done in completed {
-            let events = self.with_placeholders(done.events);
-            let json = self.template.render(done.last_ts, &done.key, &events);
-            self.pipes.push(Alert { json }, &mut self.alerts);
-        }
-        self.stats.alerts += (self.alerts.len() - before) as u64;
-    }
-
-    fn with_placeholders(&self, events: Vec<Arc<str>>) -> Vec<Arc<str>> {
-        if events.len() == self.stage_roles.len() {
-            return events;
-        }
-        let placeholder: Arc<str> = Arc::from(MISSING_EVENT);
-        let mut positives = events.into_iter();
-        self.stage_roles
-            .iter()
-            .map(|role| match role {
-                StageRole::Positive(_) => positives.next().unwrap_or_else(|| placeholder.clone()),
-                StageRole::Missing(_) => placeholder.clone(),
-            })
-            .collect()
+        let rules = &self.rules;
+        let is_active = &mut self.is_active;
+        self.active.retain(|&r| {
+            let keep = !rules[r as usize].is_idle();
+            is_active[r as usize] = keep;
+            keep
+        });
     }
 
     /// Takes a batch of newline-delimited events. A bad line is refused and
@@ -519,14 +344,10 @@ impl Engine {
     /// expire with event time), so flushing mid-stream loses nothing.
     /// Returns alerts waiting to be drained.
     pub fn flush(&mut self) -> usize {
-        while let Some(Reverse(Held(c))) = self.reorder.pop() {
-            self.run(&c);
+        // Every rule: `| tail` holds results whatever else the rule holds.
+        for rule in &mut self.rules {
+            rule.flush(&self.limits, &mut self.alerts);
         }
-        self.matcher.release_waiting(None, &mut self.completed);
-        self.emit_completed();
-        let before = self.alerts.len();
-        self.pipes.flush(&mut self.alerts);
-        self.stats.alerts += (self.alerts.len() - before) as u64;
         self.enforce_limits();
         self.alerts.len()
     }
@@ -542,70 +363,22 @@ impl Engine {
         self.alerts.len()
     }
 
-    /// Counters, with the state figures as of now.
+    /// Counters, with the state figures as of now: the rule's, or for a
+    /// pack their sums, with each rule's in `rules`.
     pub fn stats(&self) -> Stats {
         let mut stats = self.stats.clone();
-        let (sample_keys, sample_bytes, sample_evictions) = self
-            .sampler
-            .as_ref()
-            .map_or((0, 0, 0), |s| (s.pending(), s.state_bytes(), s.evictions));
-        stats.pending_sequences = (self.matcher.pending() + sample_keys) as u64;
-        stats.state_bytes = (self.matcher.state_bytes() + sample_bytes) as u64;
-        stats.evictions = self.matcher.counts.evictions + sample_evictions;
-        stats.expired = self.matcher.counts.expired;
-        stats.ended_by_until = self.matcher.counts.ended_by_until;
-        stats.discarded_by_missing = self.matcher.counts.discarded_by_missing;
-        stats.reorder_held = self.reorder.len() as u64;
-        stats.script_errors = self.eval_counts.script_errors;
-        stats.script_truncated = self.eval_counts.script_truncated;
-        stats.piped_out = self.pipes.dropped;
+        for rule in &self.rules {
+            stats.add_rule(&rule.stats());
+        }
+        match &self.pack {
+            None => stats.stage_matches = self.rules[0].counts.stage_matches.clone(),
+            Some(refused) => {
+                stats.rules = self.rules.iter().map(RuleRun::stats).collect();
+                stats.refused_rules = refused.iter().map(RefusedRule::stats).collect();
+            }
+        }
         stats
     }
-}
-
-/// The join keys of the decoded event (S7, S8): none when a key field has no value.
-fn join_keys(decoded: &Decoded, fields: &[KeyField], text: &str, truncated: &mut u64) -> Vec<Key> {
-    let mut columns: Vec<Vec<Option<String>>> = Vec::with_capacity(fields.len());
-    for key in fields {
-        let values: Vec<Option<String>> = match key.field {
-            Some(f) => decoded
-                .values(text, f)
-                .map(|v| {
-                    Some(match v {
-                        ValueRef::Str(s) => String::from(s),
-                        ValueRef::Ip(ip) => alloc::format!("{ip}"),
-                        ValueRef::Number(n) => alloc::format!("{n}"),
-                    })
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        if values.is_empty() {
-            if !key.nullable {
-                return Vec::new();
-            }
-            columns.push(alloc::vec![None]);
-            continue;
-        }
-        columns.push(values);
-    }
-    let mut combos: Vec<Vec<Option<&str>>> = alloc::vec![Vec::new()];
-    for column in &columns {
-        let mut next = Vec::with_capacity(combos.len() * column.len());
-        'outer: for prefix in &combos {
-            for v in column {
-                if next.len() == MAX_KEYS_PER_EVENT {
-                    *truncated += 1;
-                    break 'outer;
-                }
-                let mut c = prefix.clone();
-                c.push(v.as_deref());
-                next.push(c);
-            }
-        }
-        combos = next;
-    }
-    combos.into_iter().map(Key::new).collect()
 }
 
 /// An event's text: surrounding white space trimmed, not empty, UTF-8.

@@ -12,7 +12,7 @@ use crate::engine::{event_text, Engine};
 use crate::error::PushError;
 use crate::eval;
 use crate::pattern::{GlobPart, Pattern};
-use crate::plan::{Filter, Func, Ordering, Scalar, Script, Test, ValueRef};
+use crate::plan::{FieldSpec, Filter, Func, Ordering, Scalar, Script, Test, ValueKind, ValueRef};
 use crate::value::Value;
 
 /// The verdict of every stage on one event.
@@ -86,17 +86,31 @@ pub enum Outcome {
 }
 
 impl Engine {
-    /// Explains how each stage judges `event`, without changing any state.
+    /// Explains how each stage of the (first) rule judges `event`, without
+    /// changing any state.
     pub fn explain(&self, event: &[u8]) -> Result<Explanation, PushError> {
+        self.explain_rule(0, event)
+    }
+
+    /// As [`Engine::explain`], for the pack's rule at `rule` (its place
+    /// among [`Engine::rules`]); no stages when there is no such rule.
+    pub fn explain_rule(&self, rule: usize, event: &[u8]) -> Result<Explanation, PushError> {
         let text = event_text(event)?;
         let mut decoded = Decoded::default();
-        decode(&self.plan.fields, &self.trie, text, &mut decoded)?;
+        decode(&self.fields, &self.trie, text, &mut decoded)?;
+        let Some(rule) = self.rules.get(rule) else {
+            return Ok(Explanation {
+                timestamp: decoded.timestamp,
+                stages: Vec::new(),
+            });
+        };
         let explainer = Explainer {
-            engine: self,
+            fields: &self.fields,
+            kinds: &rule.kinds,
             decoded: &decoded,
             text,
         };
-        let stages = self
+        let stages = rule
             .plan
             .stages
             .iter()
@@ -109,7 +123,7 @@ impl Engine {
                     .iter()
                     .filter_map(|k| k.field)
                     .map(|f| FieldValues {
-                        field: self.plan.fields[usize::from(f)].path.clone(),
+                        field: self.fields[usize::from(f)].path.clone(),
                         values: explainer.values(f),
                     })
                     .collect();
@@ -146,7 +160,8 @@ fn node_result(node: &Node) -> bool {
 }
 
 struct Explainer<'a> {
-    engine: &'a Engine,
+    fields: &'a [FieldSpec],
+    kinds: &'a [ValueKind],
     decoded: &'a Decoded,
     text: &'a str,
 }
@@ -167,20 +182,14 @@ impl Explainer<'_> {
 
     fn matches(&self, filter: &Filter) -> bool {
         let mut counts = eval::EvalCounts::default();
-        eval::matches(
-            filter,
-            self.decoded,
-            self.text,
-            &self.engine.kinds,
-            &mut counts,
-        )
+        eval::matches(filter, self.decoded, self.text, self.kinds, &mut counts)
     }
 
     fn describe_script(&self, script: &Script) -> String {
         let names: Vec<&str> = script
             .slots
             .iter()
-            .map(|&f| self.engine.plan.fields[usize::from(f)].path.as_str())
+            .map(|&f| self.fields[usize::from(f)].path.as_str())
             .collect();
         let text = scalar_text(&script.expr, &names);
         if script.negated {
@@ -221,14 +230,14 @@ impl Explainer<'_> {
                     .slots
                     .iter()
                     .map(|&f| FieldValues {
-                        field: self.engine.plan.fields[usize::from(f)].path.clone(),
+                        field: self.fields[usize::from(f)].path.clone(),
                         values: self.values(f),
                     })
                     .collect(),
             },
             Filter::Leaf(field, test) => {
                 let result = self.matches(filter);
-                let path = &self.engine.plan.fields[usize::from(*field)].path;
+                let path = &self.fields[usize::from(*field)].path;
                 let missing = !self.decoded.has_values(*field) && !matches!(test, Test::IsNull);
                 let outcome = match (missing, result) {
                     (true, _) => Outcome::Missing,

@@ -95,12 +95,12 @@ pub mod syntax;
 pub mod time;
 mod value;
 
-pub use engine::{Alert, BatchReport, Engine, Limits, MAX_KEYS_PER_EVENT};
+pub use engine::{Alert, BatchReport, Engine, Limits, RefusedRule, MAX_KEYS_PER_EVENT};
 pub use error::{ErrorKind, Position, PushError, RuleError};
 pub use example::{example, Example, ExampleError, NearMiss};
 pub use explain::{Explanation, FieldValues, Node, Outcome, StageExplanation};
 pub use mapping::{EsType, Mapping};
 pub use regexp::{Regexp, RegexpError, RegexpErrorKind};
 pub use rule::{QueryParams, Rule, RuleMeta, Technique, Threat, ThreatRef, EMBEDDED_RULE_TOML};
-pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
-pub use stats::{ErrorCounts, Stats};
+pub use snapshot::{RestoreReport, SnapshotError, SNAPSHOT_VERSION};
+pub use stats::{ErrorCounts, RefusedRuleStats, RuleStats, Stats};

@@ -130,6 +130,50 @@ pub struct StagePlan {
     /// A copy of the stage before it (`with runs=N`): same filter and keys,
     /// so an event's verdict there is reused rather than computed again.
     pub repeats_previous: bool,
+    /// `process where ...`: the category field and the value every event
+    /// that passes the filter has in it (`None` for `any where`). A pack
+    /// dispatches events to rules by it.
+    pub category: Option<(FieldId, String)>,
+}
+
+impl Plan {
+    /// Renumbers every field the plan reads through `map` (old id to new),
+    /// so that rules compiled apart share one field table. `fields` becomes
+    /// `table`, the shared one.
+    pub fn remap_fields(&mut self, map: &[FieldId], table: Vec<FieldSpec>) {
+        let at = |id: &mut FieldId| *id = map[usize::from(*id)];
+        if let Some(t) = &mut self.tiebreaker {
+            at(t);
+        }
+        for stage in self.stages.iter_mut().chain(&mut self.until) {
+            stage.filter.remap_fields(map);
+            for key in &mut stage.keys {
+                if let Some(f) = &mut key.field {
+                    at(f);
+                }
+            }
+            if let Some((f, _)) = &mut stage.category {
+                at(f);
+            }
+        }
+        self.fields = table;
+    }
+}
+
+impl Filter {
+    fn remap_fields(&mut self, map: &[FieldId]) {
+        match self {
+            Filter::Const(_) => {}
+            Filter::And(all) | Filter::Or(all) => all.iter_mut().for_each(|f| f.remap_fields(map)),
+            Filter::Not(inner) => inner.remap_fields(map),
+            Filter::Leaf(field, _) => *field = map[usize::from(*field)],
+            Filter::Script(script) => {
+                for slot in &mut script.slots {
+                    *slot = map[usize::from(*slot)];
+                }
+            }
+        }
+    }
 }
 
 /// A boolean filter over one event. Two-valued: a leaf on a missing field is

@@ -19,6 +19,11 @@ pub struct Rule {
     /// How the query reads events: Elasticsearch's EQL request parameters.
     #[serde(default)]
     pub params: QueryParams,
+    /// The rule's `index` patterns (`logs-endpoint.events.process*`): an
+    /// event whose index is known runs the rule only when one matches.
+    /// Empty: every event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub index: Vec<String>,
 }
 
 /// Elasticsearch's EQL request parameters that change what a query means.
@@ -75,6 +80,10 @@ pub struct RuleMeta {
     pub risk_score: u32,
     #[serde(default)]
     pub threat: Vec<Threat>,
+    /// `building_block_type` (`"default"`): the rule feeds other rules
+    /// rather than an analyst, and its alerts say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_block_type: Option<String>,
 }
 
 fn default_version() -> u32 {
@@ -135,6 +144,10 @@ struct RuleSection {
     risk_score: u32,
     #[serde(default)]
     threat: Vec<Threat>,
+    #[serde(default)]
+    building_block_type: Option<String>,
+    #[serde(default)]
+    index: Vec<String>,
     language: String,
     query: String,
     #[serde(default)]
@@ -175,12 +188,14 @@ impl Rule {
                 severity: r.severity,
                 risk_score: r.risk_score,
                 threat: r.threat,
+                building_block_type: r.building_block_type,
             },
             params: QueryParams {
                 tiebreaker_field: r.tiebreaker_field,
                 event_category_field: r.event_category_override,
                 ..QueryParams::default()
             },
+            index: r.index,
         })
     }
 
@@ -191,6 +206,7 @@ impl Rule {
             query: query.into(),
             meta: meta.unwrap_or_else(|| Rule::embedded().meta),
             params: QueryParams::default(),
+            index: Vec::new(),
         }
     }
 }

@@ -272,6 +272,12 @@ impl Matcher {
         self.state_bytes
     }
 
+    /// Holds nothing that event time could change (no pending, waiting or
+    /// leading state), so the engine need not visit it as time passes.
+    pub fn is_idle(&self) -> bool {
+        self.pending == 0 && self.waiting.is_empty() && self.leading_age.is_empty()
+    }
+
     /// Runs one candidate: later stages first, so an event never pairs with
     /// itself. A hit at stage `stage_count` is the query's `until`: it runs
     /// first, dropping the sequences of its key that it comes after.

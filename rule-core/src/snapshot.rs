@@ -1,20 +1,24 @@
 //! The engine's state as bytes, and back, so detection survives a restart
 //! or a rule reload.
 //!
-//! Format, version 2 (version 1, whose ordinals have no tiebreaker, is read
-//! too), all integers little-endian:
+//! Format, version 3 (versions 1 and 2, one rule's state, are read too;
+//! version 1's ordinals have no tiebreaker), all integers little-endian:
 //!
 //! ```text
 //! "RCSNAP\r\n"  u32 version  u64 payload length  payload  u64 FNV-1a(payload)
-//! payload := shape  watermark  arrivals  counters  pending*  held*  alerts*
+//! payload := watermark  arrivals  counters  rule*  alerts*
+//! rule    := id  shape  counters  pending*  held*
 //! ```
 //!
 //! A snapshot is read whole and checked (magic, version, length, checksum,
 //! every count against the bytes left, every key and event as UTF-8) before
 //! anything of the engine changes; one that fails is refused with a
-//! [`SnapshotError`] and the engine is left as it was. It restores into an
-//! engine whose rule has the same shape (stage count and join-key count);
-//! the rule's text may differ, which is what a rule reload needs.
+//! [`SnapshotError`] and the engine is left as it was. A rule's state
+//! restores into a rule of the same shape (stage count and join-key
+//! count); the rule's text may differ, which is what a rule reload needs.
+//! A pack matches rules by `rule.id`: a rule added starts afresh, a rule
+//! removed (or reshaped) has its state dropped, and
+//! [`Engine::restore_report`] says which.
 //!
 //! Not carried yet: what missing-event stages (`![...]`) track besides the
 //! pending sequences (the latest leading event per key, completed
@@ -29,12 +33,14 @@ use alloc::vec::Vec;
 use core::cmp::Reverse;
 use core::fmt;
 
-use crate::engine::{stage_roles, Alert, Engine, Held};
-use crate::sequence::{Candidate, Key, Matcher, Ordinal};
+use alloc::collections::BinaryHeap;
+
+use crate::engine::{Alert, Engine, Held, RuleRun};
+use crate::sequence::{Candidate, Key, Ordinal};
 
 const MAGIC: &[u8; 8] = b"RCSNAP\r\n";
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 2;
+pub const SNAPSHOT_VERSION: u32 = 3;
 
 /// Why a snapshot was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,46 +79,58 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// What [`Engine::restore_report`] did with each rule of a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreReport {
+    /// Ids of the rules whose state was restored.
+    pub restored: Vec<String>,
+    /// Rules of the snapshot whose state was dropped: id and why.
+    pub dropped: Vec<(String, String)>,
+}
+
+/// The engine's state as read, before anything of the engine changes.
+struct EngineState {
+    watermark: Option<i64>,
+    arrivals: u64,
+    events: u64,
+    bytes: u64,
+    errors: Vec<u64>,
+    rules: Vec<RuleState>,
+}
+
+/// One rule's state as read.
+struct RuleState {
+    id: String,
+    stages: u32,
+    keys: u32,
+    counts: [u64; 5],
+    stage_matches: Vec<u64>,
+    pending: Vec<Pending>,
+    held: Vec<Candidate>,
+}
+
+struct Pending {
+    stage: usize,
+    key: Key,
+    first_ts: i64,
+    last: Ordinal,
+    events: Vec<Arc<str>>,
+}
+
 impl Engine {
-    /// The engine's whole state (pending sequences, events held by the
-    /// reorder window, undrained alerts, counters) as bytes.
+    /// The engine's whole state (each rule's pending sequences and events
+    /// held by the reorder window, undrained alerts, counters) as bytes.
     pub fn snapshot(&self) -> Vec<u8> {
         let mut w = Writer(Vec::new());
-        w.u32(self.plan.stages.len() as u32);
-        w.u32(self.plan.key_names.len() as u32);
         w.opt_i64(self.watermark);
         w.u64(self.arrivals);
-        let s = &self.stats;
-        for n in [s.events, s.bytes, s.alerts, s.late_events, s.truncated_keys] {
-            w.u64(n);
-        }
-        w.u64(self.matcher.counts.expired);
-        w.u64(self.matcher.counts.evictions);
-        w.u32(s.errors.0.len() as u32);
-        s.errors.0.iter().for_each(|&n| w.u64(n));
-        w.u32(s.stage_matches.len() as u32);
-        s.stage_matches.iter().for_each(|&n| w.u64(n));
-
-        let pending: Vec<_> = self.matcher.pending_by_age().collect();
-        w.u64(pending.len() as u64);
-        for p in pending {
-            w.u32(p.stage as u32);
-            w.bytes(p.key.as_bytes());
-            w.i64(p.first_ts);
-            w.ordinal(p.last);
-            w.u32(p.events.len() as u32);
-            p.events.iter().for_each(|e| w.bytes(e.as_bytes()));
-        }
-        w.u64(self.reorder.len() as u64);
-        for Reverse(Held(c)) in self.reorder.iter() {
-            w.ordinal(c.ordinal);
-            w.bytes(c.event.as_bytes());
-            w.u64(c.hits.len() as u64);
-            for (stage, keys) in &c.hits {
-                w.u32(*stage as u32);
-                w.u64(keys.len() as u64);
-                keys.iter().for_each(|k| w.bytes(k.as_bytes()));
-            }
+        w.u64(self.stats.events);
+        w.u64(self.stats.bytes);
+        w.u32(self.stats.errors.0.len() as u32);
+        self.stats.errors.0.iter().for_each(|&n| w.u64(n));
+        w.u64(self.rules.len() as u64);
+        for rule in &self.rules {
+            write_rule(&mut w, rule);
         }
         w.u64(self.alerts.len() as u64);
         self.alerts
@@ -129,89 +147,44 @@ impl Engine {
         out
     }
 
-    /// Replaces the engine's state with a snapshot's. On error nothing changes.
+    /// Replaces the engine's state with a snapshot's. On error nothing
+    /// changes. One rule restores from one rule whatever its id (a rule
+    /// reload); a pack restores each of its rules from the snapshot's
+    /// rule of the same id and shape, and starts the others afresh.
     pub fn restore(&mut self, snapshot: &[u8]) -> Result<(), SnapshotError> {
+        self.restore_report(snapshot).map(|_| ())
+    }
+
+    /// As [`Engine::restore`], saying which rules' state was kept and
+    /// which was dropped (a rule no longer in the pack, or of another shape).
+    pub fn restore_report(&mut self, snapshot: &[u8]) -> Result<RestoreReport, SnapshotError> {
         let (version, payload) = unwrap_envelope(snapshot)?;
         let mut r = Reader {
             buf: payload,
             version,
         };
-        let stages = r.u32()?;
-        let keys = r.u32()?;
-        if stages as usize != self.plan.stages.len() || keys as usize != self.plan.key_names.len() {
-            return Err(SnapshotError::IncompatibleRule { stages, keys });
-        }
-        let watermark = r.opt_i64()?;
-        let arrivals = r.u64()?;
-        let mut stats = self.stats.clone();
-        let mut fixed = [0u64; 7];
-        for n in &mut fixed {
-            *n = r.u64()?;
-        }
-        let [events, bytes, alerts, late, truncated, expired, evictions] = fixed;
-        (
-            stats.events,
-            stats.bytes,
-            stats.alerts,
-            stats.late_events,
-            stats.truncated_keys,
-        ) = (events, bytes, alerts, late, truncated);
-        if r.u32()? as usize != stats.errors.0.len() {
-            return Err(SnapshotError::Corrupt("error counters"));
-        }
-        for n in stats.errors.0.iter_mut() {
-            *n = r.u64()?;
-        }
-        if r.u32()? != stages {
-            return Err(SnapshotError::Corrupt("stage counters"));
-        }
-        for n in stats.stage_matches.iter_mut() {
-            *n = r.u64()?;
-        }
-
-        let (_, positives, layout) = stage_roles(&self.plan);
-        let positive_stages = positives as u32;
-        let mut matcher = Matcher::new(positives, self.plan.maxspan_ms, layout);
-        for _ in 0..r.count(21)? {
-            let stage = r.stage(positive_stages)?;
-            let key = r.key()?;
-            let first_ts = r.i64()?;
-            let last = r.ordinal()?;
-            let n = r.u32()? as usize;
-            if n == 0 || n > stage + 1 {
-                return Err(SnapshotError::Corrupt("events of a pending sequence"));
+        let state = if version < 3 {
+            read_single(&mut r)?
+        } else {
+            let watermark = r.opt_i64()?;
+            let arrivals = r.u64()?;
+            let events = r.u64()?;
+            let bytes = r.u64()?;
+            let errors = read_errors(&mut r)?;
+            let mut rules = Vec::new();
+            for _ in 0..r.count(40)? {
+                rules.push(read_rule(&mut r)?);
             }
-            let mut events = Vec::with_capacity(n);
-            for _ in 0..n {
-                events.push(r.event()?);
+            EngineState {
+                watermark,
+                arrivals,
+                events,
+                bytes,
+                errors,
+                rules,
             }
-            matcher.restore_pending(stage, key, first_ts, last, events);
-        }
-        matcher.counts.expired = expired;
-        matcher.counts.evictions = evictions;
-
-        let mut reorder = alloc::collections::BinaryHeap::new();
-        for _ in 0..r.count(20)? {
-            let ordinal = r.ordinal()?;
-            let event = r.event()?;
-            let mut hits = Vec::new();
-            for _ in 0..r.count(8)? {
-                // A hit one past the last stage is the query's `until`.
-                let stage = r.stage(positive_stages + u32::from(self.plan.until.is_some()))?;
-                let mut ks = Vec::new();
-                for _ in 0..r.count(4)? {
-                    ks.push(r.key()?);
-                }
-                hits.push((stage, ks));
-            }
-            reorder.push(Reverse(Held(Candidate {
-                ordinal,
-                event,
-                hits,
-                // Not carried (see the module docs).
-                missing: Vec::new(),
-            })));
-        }
+        };
+        let states = state.rules;
         let mut pending_alerts = Vec::new();
         for _ in 0..r.count(4)? {
             pending_alerts.push(Alert::from_json(String::from(r.str()?)));
@@ -220,14 +193,257 @@ impl Engine {
             return Err(SnapshotError::Corrupt("trailing bytes"));
         }
 
-        self.matcher = matcher;
-        self.reorder = reorder;
+        // Which engine rule each snapshot rule goes to, checked whole first.
+        let single = self.refused_rules().is_empty() && self.rules.len() == 1 && states.len() == 1;
+        let mut report = RestoreReport::default();
+        let mut targets = Vec::with_capacity(states.len());
+        let mut taken = alloc::vec![false; self.rules.len()];
+        for state in &states {
+            let found = if single {
+                Some(0)
+            } else {
+                (0..self.rules.len()).find(|&i| !taken[i] && self.rules[i].rule.meta.id == state.id)
+            };
+            let target = match found {
+                None => {
+                    report
+                        .dropped
+                        .push((state.id.clone(), String::from("not in this pack")));
+                    None
+                }
+                Some(i) => {
+                    let plan = &self.rules[i].plan;
+                    if state.stages as usize != plan.stages.len()
+                        || state.keys as usize != plan.key_names.len()
+                    {
+                        if single {
+                            return Err(SnapshotError::IncompatibleRule {
+                                stages: state.stages,
+                                keys: state.keys,
+                            });
+                        }
+                        report.dropped.push((
+                            state.id.clone(),
+                            String::from("the rule's stages or join keys changed"),
+                        ));
+                        None
+                    } else {
+                        check_stages(state, &self.rules[i])?;
+                        taken[i] = true;
+                        Some(i)
+                    }
+                }
+            };
+            targets.push(target);
+        }
+
+        // Checked: from here on nothing fails.
+        for rule in &mut self.rules {
+            rule.reset();
+        }
+        for (state, target) in states.into_iter().zip(targets) {
+            let Some(i) = target else { continue };
+            report.restored.push(self.rules[i].rule.meta.id.clone());
+            restore_rule(&mut self.rules[i], state);
+        }
         self.alerts = pending_alerts;
-        self.watermark = watermark;
-        self.arrivals = arrivals;
-        self.stats = stats;
-        Ok(())
+        self.watermark = state.watermark;
+        self.arrivals = state.arrivals;
+        self.stats.events = state.events;
+        self.stats.bytes = state.bytes;
+        self.stats.errors.0.copy_from_slice(&state.errors);
+        self.recompute_active();
+        Ok(report)
     }
+}
+
+fn write_rule(w: &mut Writer, rule: &RuleRun) {
+    w.bytes(rule.rule.meta.id.as_bytes());
+    w.u32(rule.plan.stages.len() as u32);
+    w.u32(rule.plan.key_names.len() as u32);
+    let c = &rule.counts;
+    for n in [
+        c.alerts,
+        c.late_events,
+        c.truncated_keys,
+        rule.matcher.counts.expired,
+        rule.matcher.counts.evictions,
+    ] {
+        w.u64(n);
+    }
+    w.u32(c.stage_matches.len() as u32);
+    c.stage_matches.iter().for_each(|&n| w.u64(n));
+    let pending: Vec<_> = rule.matcher.pending_by_age().collect();
+    w.u64(pending.len() as u64);
+    for p in pending {
+        w.u32(p.stage as u32);
+        w.bytes(p.key.as_bytes());
+        w.i64(p.first_ts);
+        w.ordinal(p.last);
+        w.u32(p.events.len() as u32);
+        p.events.iter().for_each(|e| w.bytes(e.as_bytes()));
+    }
+    w.u64(rule.reorder.len() as u64);
+    for Reverse(Held(c)) in rule.reorder.iter() {
+        w.ordinal(c.ordinal);
+        w.bytes(c.event.as_bytes());
+        w.u64(c.hits.len() as u64);
+        for (stage, keys) in &c.hits {
+            w.u32(*stage as u32);
+            w.u64(keys.len() as u64);
+            keys.iter().for_each(|k| w.bytes(k.as_bytes()));
+        }
+    }
+}
+
+fn read_errors(r: &mut Reader<'_>) -> Result<Vec<u64>, SnapshotError> {
+    let kinds = crate::error::ErrorKind::ALL.len();
+    if r.u32()? as usize != kinds {
+        return Err(SnapshotError::Corrupt("error counters"));
+    }
+    (0..kinds).map(|_| r.u64()).collect()
+}
+
+/// A rule's part of a version 3 snapshot.
+fn read_rule(r: &mut Reader<'_>) -> Result<RuleState, SnapshotError> {
+    let id = String::from(r.str()?);
+    let stages = r.u32()?;
+    let keys = r.u32()?;
+    let mut counts = [0u64; 5];
+    for n in &mut counts {
+        *n = r.u64()?;
+    }
+    read_rule_state(r, id, stages, keys, counts)
+}
+
+/// Versions 1 and 2: one rule, its shape first and its counters mixed with
+/// the engine's.
+fn read_single(r: &mut Reader<'_>) -> Result<EngineState, SnapshotError> {
+    let stages = r.u32()?;
+    let keys = r.u32()?;
+    let watermark = r.opt_i64()?;
+    let arrivals = r.u64()?;
+    let mut fixed = [0u64; 7];
+    for n in &mut fixed {
+        *n = r.u64()?;
+    }
+    let [events, bytes, alerts, late, truncated, expired, evictions] = fixed;
+    let errors = read_errors(r)?;
+    let state = read_rule_state(
+        r,
+        String::new(),
+        stages,
+        keys,
+        [alerts, late, truncated, expired, evictions],
+    )?;
+    Ok(EngineState {
+        watermark,
+        arrivals,
+        events,
+        bytes,
+        errors,
+        rules: alloc::vec![state],
+    })
+}
+
+fn read_rule_state(
+    r: &mut Reader<'_>,
+    id: String,
+    stages: u32,
+    keys: u32,
+    counts: [u64; 5],
+) -> Result<RuleState, SnapshotError> {
+    if r.u32()? != stages {
+        return Err(SnapshotError::Corrupt("stage counters"));
+    }
+    let stage_matches = (0..stages).map(|_| r.u64()).collect::<Result<_, _>>()?;
+    let mut pending = Vec::new();
+    for _ in 0..r.count(21)? {
+        // Checked against the rule's positive stages once it is known.
+        let stage = r.u32()? as usize;
+        let key = r.key()?;
+        let first_ts = r.i64()?;
+        let last = r.ordinal()?;
+        let n = r.u32()? as usize;
+        if n == 0 || n > stage.saturating_add(1) || n > stages as usize {
+            return Err(SnapshotError::Corrupt("events of a pending sequence"));
+        }
+        let mut events = Vec::with_capacity(n);
+        for _ in 0..n {
+            events.push(r.event()?);
+        }
+        pending.push(Pending {
+            stage,
+            key,
+            first_ts,
+            last,
+            events,
+        });
+    }
+    let mut held = Vec::new();
+    for _ in 0..r.count(20)? {
+        let ordinal = r.ordinal()?;
+        let event = r.event()?;
+        let mut hits = Vec::new();
+        for _ in 0..r.count(8)? {
+            let stage = r.u32()? as usize;
+            let mut ks = Vec::new();
+            for _ in 0..r.count(4)? {
+                ks.push(r.key()?);
+            }
+            hits.push((stage, ks));
+        }
+        held.push(Candidate {
+            ordinal,
+            event,
+            hits,
+            // Not carried (see the module docs).
+            missing: Vec::new(),
+        });
+    }
+    Ok(RuleState {
+        id,
+        stages,
+        keys,
+        counts,
+        stage_matches,
+        pending,
+        held,
+    })
+}
+
+/// Every stage number in the state names a stage of the rule (a hit one
+/// past the last positive stage is the query's `until`).
+fn check_stages(state: &RuleState, rule: &RuleRun) -> Result<(), SnapshotError> {
+    let positives = rule.matcher.stage_count();
+    let until = usize::from(rule.plan.until.is_some());
+    if state.pending.iter().any(|p| p.stage >= positives) {
+        return Err(SnapshotError::Corrupt("stage"));
+    }
+    let hits = state.held.iter().flat_map(|c| &c.hits);
+    if hits.clone().any(|(s, _)| *s >= positives + until) {
+        return Err(SnapshotError::Corrupt("stage"));
+    }
+    Ok(())
+}
+
+fn restore_rule(rule: &mut RuleRun, state: RuleState) {
+    let [alerts, late, truncated, expired, evictions] = state.counts;
+    rule.counts.alerts = alerts;
+    rule.counts.late_events = late;
+    rule.counts.truncated_keys = truncated;
+    rule.counts.stage_matches = state.stage_matches;
+    for p in state.pending {
+        rule.matcher
+            .restore_pending(p.stage, p.key, p.first_ts, p.last, p.events);
+    }
+    rule.matcher.counts.expired = expired;
+    rule.matcher.counts.evictions = evictions;
+    rule.reorder = state
+        .held
+        .into_iter()
+        .map(|c| Reverse(Held(c)))
+        .collect::<BinaryHeap<_>>();
 }
 
 fn unwrap_envelope(snapshot: &[u8]) -> Result<(u32, &[u8]), SnapshotError> {
@@ -332,13 +548,6 @@ impl<'a> Reader<'a> {
             return Err(SnapshotError::Corrupt("count larger than the snapshot"));
         }
         Ok(n)
-    }
-    fn stage(&mut self, stages: u32) -> Result<usize, SnapshotError> {
-        let s = self.u32()?;
-        if s >= stages {
-            return Err(SnapshotError::Corrupt("stage"));
-        }
-        Ok(s as usize)
     }
     fn bytes(&mut self) -> Result<&'a [u8], SnapshotError> {
         let n = self.u32()? as usize;

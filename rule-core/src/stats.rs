@@ -45,6 +45,42 @@ pub struct Stats {
     pub discarded_by_missing: u64,
     /// Results dropped by `| head` or `| tail`.
     pub piped_out: u64,
+    /// A pack's rules, each with its own counters (empty for one rule).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleStats>,
+    /// A pack's rules that did not compile.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused_rules: Vec<RefusedRuleStats>,
+}
+
+/// One rule's counters in a pack; the fields mean what [`Stats`]' do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RuleStats {
+    /// `rule.id`
+    pub id: String,
+    pub name: String,
+    pub stage_matches: Vec<u64>,
+    pub alerts: u64,
+    pub pending_sequences: u64,
+    pub state_bytes: u64,
+    pub evictions: u64,
+    pub expired: u64,
+    pub late_events: u64,
+    pub reorder_held: u64,
+    pub truncated_keys: u64,
+    pub script_errors: u64,
+    pub script_truncated: u64,
+    pub ended_by_until: u64,
+    pub discarded_by_missing: u64,
+    pub piped_out: u64,
+}
+
+/// A rule of a pack that does not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusedRuleStats {
+    pub id: String,
+    pub name: String,
+    pub error: String,
 }
 
 /// Errors by kind; serialises as `{"invalid_json": 3, ...}`.
@@ -75,6 +111,23 @@ impl Serialize for ErrorCounts {
 }
 
 impl Stats {
+    /// Adds one rule's counters to the engine's totals.
+    pub(crate) fn add_rule(&mut self, rule: &RuleStats) {
+        self.alerts += rule.alerts;
+        self.pending_sequences += rule.pending_sequences;
+        self.state_bytes += rule.state_bytes;
+        self.evictions += rule.evictions;
+        self.expired += rule.expired;
+        self.late_events += rule.late_events;
+        self.reorder_held += rule.reorder_held;
+        self.truncated_keys += rule.truncated_keys;
+        self.script_errors += rule.script_errors;
+        self.script_truncated += rule.script_truncated;
+        self.ended_by_until += rule.ended_by_until;
+        self.discarded_by_missing += rule.discarded_by_missing;
+        self.piped_out += rule.piped_out;
+    }
+
     /// The counters as one JSON object.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

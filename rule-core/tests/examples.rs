@@ -1,5 +1,6 @@
 //! Evidence that every rule fires: for each rule of the Linux + Elastic
-//! Defend set (`../shared/detection-rules/linux-defend.txt`),
+//! Defend set (`../shared/detection-rules/linux-defend.txt`), and then for
+//! every Elastic EQL rule,
 //! [`rule_core::example`] builds a stream that must raise an alert and near
 //! misses that must not; each goes through a fresh one-rule engine here.
 //!
@@ -9,7 +10,7 @@
 //! rule that succeeds.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rule_core::{example, Engine, Limits, Rule};
 
@@ -36,32 +37,38 @@ fn alerts(rule: &Rule, events: &[String]) -> usize {
     engine.drain().len()
 }
 
-#[test]
-fn every_linux_defend_rule_has_an_example() {
+/// The rules' directory, the fixture's entries (path to reason).
+fn setup() -> (PathBuf, BTreeMap<String, String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/detection-rules");
-    let list = std::fs::read_to_string(root.join("linux-defend.txt")).expect("rule list");
     let fixture_path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example_unsatisfiable.toml");
     let fixture: Fixture =
         toml::from_str(&std::fs::read_to_string(&fixture_path).expect("fixture"))
             .expect("fixture TOML");
-    let listed: BTreeMap<&str, &str> = fixture
+    let listed = fixture
         .rule
-        .iter()
-        .map(|l| (l.path.as_str(), l.reason.as_str()))
+        .into_iter()
+        .map(|l| (l.path, l.reason))
         .collect();
-    let (mut satisfied, mut unsatisfiable, mut near_misses) = (0, 0, 0);
+    (root, listed)
+}
+
+/// Builds and checks the example of every rule at `paths` (relative to
+/// `root`; rules not in EQL are passed over), printing a summary; returns
+/// the failures.
+fn check(root: &Path, paths: &[String], listed: &BTreeMap<String, String>) -> Vec<String> {
+    let (mut eql, mut satisfied, mut unsatisfiable, mut near_misses) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     // EXAMPLE_DUMP=<part of a path> prints those rules' streams.
     let dump = std::env::var("EXAMPLE_DUMP").ok();
-    let paths: Vec<&str> = list
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    for path in &paths {
+    for path in paths {
         let text = std::fs::read_to_string(root.join(path)).expect("rule file");
-        let rule = Rule::from_toml(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let rule = match Rule::from_toml(&text) {
+            Ok(rule) => rule,
+            Err(e) if e.message.contains("only \"eql\"") => continue,
+            Err(e) => panic!("{path}: {e}"),
+        };
+        eql += 1;
         let built = example(&rule);
         if dump.as_deref().is_some_and(|d| path.contains(d)) {
             match &built {
@@ -91,7 +98,15 @@ fn every_linux_defend_rule_has_an_example() {
                         ));
                     }
                 }
-                assert!(!ex.near_misses.is_empty(), "{path}: no near miss");
+                if ex.near_misses.is_empty() {
+                    failures.push(format!("{path}: no near miss"));
+                }
+                for miss in &ex.unexpected {
+                    failures.push(format!(
+                        "{path}: the engine alerted on a near miss ({}): {:#?}",
+                        miss.what, miss.events
+                    ));
+                }
                 near_misses += ex.near_misses.len();
                 satisfied += 1;
             }
@@ -99,15 +114,62 @@ fn every_linux_defend_rule_has_an_example() {
             (Err(e), None) => failures.push(format!("{path}: {e}")),
         }
     }
-    for path in listed.keys() {
-        if !paths.contains(path) {
-            failures.push(format!("{path}: listed but not in linux-defend.txt"));
+    println!(
+        "{satisfied} of {eql} rules satisfied ({near_misses} near misses), \
+         {unsatisfiable} listed as unsatisfiable"
+    );
+    failures
+}
+
+#[test]
+fn every_linux_defend_rule_has_an_example() {
+    let (root, listed) = setup();
+    let list = std::fs::read_to_string(root.join("linux-defend.txt")).expect("rule list");
+    let paths: Vec<String> = list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    assert_eq!(paths.len(), 327, "the Linux + Defend set changed");
+    let failures = check(&root, &paths, &listed);
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Beyond the Linux set: every Elastic EQL rule, under the same fixture
+/// (which must name only rules that exist).
+#[test]
+fn every_elastic_eql_rule_has_an_example() {
+    fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("rules directory").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                toml_files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "toml") {
+                out.push(path);
+            }
         }
     }
-    println!(
-        "{satisfied} of {} rules satisfied ({near_misses} near misses), {unsatisfiable} listed as unsatisfiable",
-        paths.len()
-    );
+    let (root, listed) = setup();
+    let mut files = Vec::new();
+    toml_files(&root, &mut files);
+    let mut paths: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.strip_prefix(&root).ok())
+        .map(|f| f.display().to_string())
+        .collect();
+    paths.sort();
+    let mut failures = check(&root, &paths, &listed);
+    for path in listed.keys() {
+        if !paths.contains(path) {
+            failures.push(format!("{path}: listed but no such rule"));
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",
@@ -213,6 +275,12 @@ fn every_construct_has_an_example() {
             if alerts(&rule, &miss.events) != 0 {
                 failures.push(format!("{query}: near miss ({}) alerted", miss.what));
             }
+        }
+        for miss in &ex.unexpected {
+            failures.push(format!(
+                "{query}: the engine alerted on a near miss ({})",
+                miss.what
+            ));
         }
         for want in *wanted {
             if !ex.near_misses.iter().any(|m| m.what.contains(want)) {

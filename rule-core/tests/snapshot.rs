@@ -136,7 +136,7 @@ fn corrupt_or_foreign_snapshots_are_refused_and_change_nothing() {
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x40;
     let mut version = good.clone();
-    version[8] = 3;
+    version[8] = 4;
     let mut lying_length = good.clone();
     lying_length[12] ^= 1;
     let cases: Vec<(Vec<u8>, SnapshotError)> = vec![
@@ -151,7 +151,7 @@ fn corrupt_or_foreign_snapshots_are_refused_and_change_nothing() {
             lying_length,
             SnapshotError::Corrupt("length does not match"),
         ),
-        (version, SnapshotError::UnsupportedVersion(3)),
+        (version, SnapshotError::UnsupportedVersion(4)),
     ];
     for (bytes, error) in cases {
         assert_eq!(target.restore(&bytes), Err(error.clone()));

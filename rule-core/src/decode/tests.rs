@@ -47,7 +47,7 @@ fn ours(
     input: &str,
     out: &mut Decoded,
 ) -> Result<serde_oracle::Decoded, PushError> {
-    let fields = &engine.plan.fields;
+    let fields = &engine.fields;
     decode(fields, &engine.trie, input, out)?;
     let values = (0..fields.len())
         .map(|f| {
@@ -78,7 +78,6 @@ impl Checker {
     fn new() -> Checker {
         let engine = engine();
         let fields = engine
-            .plan
             .fields
             .iter()
             .map(|f| (f.path.clone(), ty(f.ty)))
@@ -390,7 +389,7 @@ fn depth_counts_only_where_the_walk_goes() {
             "]".repeat(n)
         )
     };
-    let fields = &c.engine.plan.fields;
+    let fields = &c.engine.fields;
     assert_eq!(
         decode(fields, &c.engine.trie, &nested(125), &mut c.out),
         Ok(())
