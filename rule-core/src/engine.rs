@@ -6,6 +6,7 @@
 
 mod dispatch;
 mod pack;
+mod prefilter;
 mod run;
 
 use alloc::string::String;
@@ -19,6 +20,7 @@ use crate::stats::Stats;
 
 use dispatch::Dispatch;
 pub use pack::RefusedRule;
+use prefilter::Prefilter;
 pub(crate) use run::{EventRef, Held, RuleRun};
 
 /// What `Events` holds for a missing-event stage.
@@ -103,6 +105,8 @@ pub struct Engine {
     pub(crate) decoded: Decoded,
     pub(crate) rules: Vec<RuleRun>,
     dispatch: Dispatch,
+    /// A pack's shared literal tests; none for one rule.
+    prefilter: Option<Prefilter>,
     /// The rules an event was dispatched to (reused).
     picked: Vec<u32>,
     /// Rules holding state that event time can change, and a flag per rule.
@@ -189,8 +193,20 @@ impl Engine {
         self.arrivals += 1;
         self.stats.events += 1;
         self.stats.bytes += text.len() as u64;
-        self.dispatch
-            .pick(&self.decoded, text, self.arrivals, &mut self.picked);
+        let anchored = match &mut self.prefilter {
+            Some(prefilter) => {
+                prefilter.run(&self.decoded, text, self.arrivals);
+                &prefilter.hit_rules[..]
+            }
+            None => &[],
+        };
+        self.dispatch.pick(
+            &self.decoded,
+            text,
+            self.arrivals,
+            anchored,
+            &mut self.picked,
+        );
         let released_upto = self.released_upto();
         let mut kept = None;
         let mut touched = false;
@@ -202,6 +218,7 @@ impl Engine {
                 ts,
                 arrival: self.arrivals,
                 kept: &mut kept,
+                prefilter: self.prefilter.as_ref(),
             };
             if let Some(candidate) = rule.judge(&mut event) {
                 rule.admit(candidate, released_upto, &self.limits, &mut self.alerts);

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 /// One compiled string test. Case-insensitive ones hold lowercased text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Pattern {
     Exact(String),
     Prefix(String),
@@ -16,7 +16,7 @@ pub enum Pattern {
     Glob(Vec<GlobPart>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GlobPart {
     Literal(String),
     AnyRun,

@@ -39,6 +39,8 @@ pub(crate) struct Dispatch {
 pub(crate) struct RuleKeys {
     pub categories: Option<Vec<(FieldId, String)>>,
     pub index: Vec<String>,
+    /// Found by its anchors (see `prefilter`), not by category.
+    pub anchored: bool,
 }
 
 struct IndexRouting {
@@ -58,6 +60,9 @@ impl Dispatch {
         let mut categories: Vec<(FieldId, HashMap<String, Vec<u32>>)> = Vec::new();
         for (r, keys) in rules.iter().enumerate() {
             let r = r as u32;
+            if keys.anchored {
+                continue;
+            }
             let Some(required) = &keys.categories else {
                 always.push(r);
                 continue;
@@ -98,11 +103,21 @@ impl Dispatch {
         }
     }
 
-    /// The rules the event can concern, ascending, into `out`.
-    pub(crate) fn pick(&mut self, decoded: &Decoded, text: &str, arrival: u64, out: &mut Vec<u32>) {
+    /// The rules the event can concern, ascending, into `out`: those its
+    /// category concerns, and `also` (rules found otherwise, not by category).
+    pub(crate) fn pick(
+        &mut self,
+        decoded: &Decoded,
+        text: &str,
+        arrival: u64,
+        also: &[u32],
+        out: &mut Vec<u32>,
+    ) {
         out.clear();
         out.extend_from_slice(&self.always);
-        let mut merged = false;
+        // `also` comes in no order.
+        let mut merged = !also.is_empty();
+        out.extend_from_slice(also);
         for (field, by_value) in &self.categories {
             for value in decoded.values(text, *field) {
                 let ValueRef::Str(value) = value else {

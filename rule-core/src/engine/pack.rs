@@ -17,6 +17,7 @@ use crate::stats::{RefusedRuleStats, Stats};
 use crate::syntax::parse;
 
 use super::dispatch::{Dispatch, RuleKeys, INDEX_FIELDS};
+use super::prefilter::Prefilter;
 use super::{Engine, Limits, RuleRun};
 
 /// A rule of a pack that could not run, and why.
@@ -221,8 +222,23 @@ impl Engine {
                     .map(|s| s.category.clone())
                     .collect(),
                 index: rule.index.clone(),
+                anchored: false,
             });
             rules.push(RuleRun::new(rule, plan, kinds));
+        }
+        // Shared literal tests pay off from two rules on.
+        let prefilter = (rules.len() > 1).then(|| {
+            let plans: Vec<&Plan> = rules.iter().map(|r| &r.plan).collect();
+            let (prefilter, anchors) = Prefilter::new(&plans);
+            for (rule, anchors) in rules.iter_mut().zip(anchors) {
+                rule.anchors = anchors;
+            }
+            prefilter
+        });
+        if let Some(prefilter) = &prefilter {
+            for (keys, &anchored) in keys.iter_mut().zip(&prefilter.anchored) {
+                keys.anchored = anchored;
+            }
         }
         let dispatch = Dispatch::new(&keys, index_fields);
         let trie = FieldTrie::new(&table);
@@ -234,6 +250,7 @@ impl Engine {
             decoded: Decoded::default(),
             rules,
             dispatch,
+            prefilter,
             picked: Vec::new(),
             active: Vec::new(),
             is_active: alloc::vec![false; count],

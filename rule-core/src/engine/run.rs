@@ -19,6 +19,7 @@ use crate::sample::Sampler;
 use crate::sequence::{Candidate, Completed, Key, Matcher, MissingAt, MissingLayout, Ordinal};
 use crate::stats::RuleStats;
 
+use super::prefilter::{AnchorId, Prefilter, RuleAnchors};
 use super::{Alert, Limits, MAX_KEYS_PER_EVENT, MISSING_EVENT};
 
 /// What a plan stage is to the matcher.
@@ -110,6 +111,8 @@ pub(crate) struct RuleRun {
     pub(crate) stage_roles: Vec<StageRole>,
     /// Counters of this rule (the state figures are filled in by `stats`).
     pub(crate) counts: RuleStats,
+    /// In a pack, each stage's anchor (then `until`'s): see [`Prefilter`].
+    pub(crate) anchors: RuleAnchors,
 }
 
 /// What the engine hands a rule with an event: where the event stands and
@@ -121,6 +124,18 @@ pub(crate) struct EventRef<'a> {
     pub arrival: u64,
     /// The event as kept in state, made by the first rule that keeps it.
     pub kept: &'a mut Option<Arc<str>>,
+    /// The anchors this event passed, in a pack.
+    pub prefilter: Option<&'a Prefilter>,
+}
+
+impl EventRef<'_> {
+    /// Can the stage with this anchor pass at all?
+    fn may_pass(&self, anchor: Option<&Option<AnchorId>>) -> bool {
+        match (self.prefilter, anchor) {
+            (Some(prefilter), Some(Some(id))) => prefilter.passed(*id, self.arrival),
+            _ => true,
+        }
+    }
 }
 
 impl RuleRun {
@@ -152,6 +167,7 @@ impl RuleRun {
             stage_roles,
             plan,
             counts,
+            anchors: Vec::new(),
         }
     }
 
@@ -168,13 +184,15 @@ impl RuleRun {
                 Some(keys) if stage.repeats_previous => keys,
                 _ if stage.repeats_previous => continue,
                 _ => {
-                    if !eval::matches(
-                        &stage.filter,
-                        decoded,
-                        text,
-                        &self.kinds,
-                        &mut self.eval_counts,
-                    ) {
+                    if !event.may_pass(self.anchors.get(i))
+                        || !eval::matches(
+                            &stage.filter,
+                            decoded,
+                            text,
+                            &self.kinds,
+                            &mut self.eval_counts,
+                        )
+                    {
                         continue;
                     }
                     join_keys(decoded, &stage.keys, text, &mut self.counts.truncated_keys)
@@ -198,13 +216,15 @@ impl RuleRun {
             }
         }
         if let Some(until) = &self.plan.until {
-            if eval::matches(
-                &until.filter,
-                decoded,
-                text,
-                &self.kinds,
-                &mut self.eval_counts,
-            ) {
+            if event.may_pass(self.anchors.get(self.plan.stages.len()))
+                && eval::matches(
+                    &until.filter,
+                    decoded,
+                    text,
+                    &self.kinds,
+                    &mut self.eval_counts,
+                )
+            {
                 let keys = join_keys(decoded, &until.keys, text, &mut self.counts.truncated_keys);
                 if !keys.is_empty() {
                     hits.push((self.matcher.stage_count(), keys));
