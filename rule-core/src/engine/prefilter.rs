@@ -33,7 +33,9 @@ struct LeafRef<'a> {
 
 /// The anchors of every stage of every rule, by field.
 pub(crate) struct Prefilter {
-    fields: Vec<FieldIndex>,
+    /// Anchors grouped by the category their stage requires: an event runs
+    /// only the groups of its own categories (and the group of none).
+    groups: Vec<CategoryGroup>,
     /// Per anchor, the arrival number of the last event that passed it.
     hit: Vec<u64>,
     /// Per anchor, its rule.
@@ -47,6 +49,11 @@ pub(crate) struct Prefilter {
     pub(crate) hit_rules: Vec<u32>,
     /// Folded values of case-insensitive fields (reused).
     folded: String,
+}
+
+struct CategoryGroup {
+    category: Option<(FieldId, String)>,
+    fields: Vec<FieldIndex>,
 }
 
 struct FieldIndex {
@@ -85,7 +92,7 @@ impl Prefilter {
             }
         }
         let mut prefilter = Prefilter {
-            fields: Vec::new(),
+            groups: Vec::new(),
             hit: Vec::new(),
             rule_of: Vec::new(),
             anchored: Vec::with_capacity(plans.len()),
@@ -102,7 +109,7 @@ impl Prefilter {
                     prefilter.hit.push(u64::MAX);
                     prefilter.rule_of.push(r as u32);
                     for leaf in leaves {
-                        prefilter.index(leaf, id);
+                        prefilter.index(&stage.category, leaf, id);
                     }
                     id
                 });
@@ -111,21 +118,31 @@ impl Prefilter {
             prefilter.anchored.push(rule.iter().all(Option::is_some));
             anchors.push(rule);
         }
-        for index in &mut prefilter.fields {
-            index.build();
+        for group in &mut prefilter.groups {
+            group.fields.iter_mut().for_each(FieldIndex::build);
         }
         (prefilter, anchors)
     }
 
-    fn index(&mut self, leaf: LeafRef<'_>, id: AnchorId) {
-        let at = match self
-            .fields
+    fn index(&mut self, category: &Option<(FieldId, String)>, leaf: LeafRef<'_>, id: AnchorId) {
+        let group = match self.groups.iter().position(|g| &g.category == category) {
+            Some(at) => at,
+            None => {
+                self.groups.push(CategoryGroup {
+                    category: category.clone(),
+                    fields: Vec::new(),
+                });
+                self.groups.len() - 1
+            }
+        };
+        let fields = &mut self.groups[group].fields;
+        let at = match fields
             .iter()
             .position(|f| f.field == leaf.field && f.insensitive == leaf.insensitive)
         {
             Some(at) => at,
             None => {
-                self.fields.push(FieldIndex {
+                fields.push(FieldIndex {
                     field: leaf.field,
                     insensitive: leaf.insensitive,
                     exact: HashMap::new(),
@@ -134,10 +151,10 @@ impl Prefilter {
                     owners: Vec::new(),
                     unanchored: Vec::new(),
                 });
-                self.fields.len() - 1
+                fields.len() - 1
             }
         };
-        let index = &mut self.fields[at];
+        let index = &mut fields[at];
         for pattern in leaf.patterns {
             let ids = match pattern {
                 Pattern::Exact(value) => index.exact.entry(value.clone()).or_default(),
@@ -166,20 +183,34 @@ impl Prefilter {
             hit_rules: &mut self.hit_rules,
             arrival,
         };
-        for index in &self.fields {
-            for value in decoded.values(text, index.field) {
-                let ValueRef::Str(value) = value else {
+        for group in &self.groups {
+            if let Some((field, category)) = &group.category {
+                let mut values = decoded.values(text, *field);
+                if !values.any(|v| v == ValueRef::Str(category)) {
                     continue;
-                };
-                let value = if index.insensitive {
-                    self.folded.clear();
-                    self.folded
-                        .extend(value.chars().flat_map(char::to_lowercase));
-                    self.folded.as_str()
-                } else {
-                    value
-                };
-                index.run(value, &mut marks);
+                }
+            }
+            for index in &group.fields {
+                for value in decoded.values(text, index.field) {
+                    let ValueRef::Str(value) = value else {
+                        continue;
+                    };
+                    let value = if index.insensitive {
+                        self.folded.clear();
+                        if value.is_ascii() {
+                            // What `pattern::fold` gives, without a char walk.
+                            self.folded.push_str(value);
+                            self.folded.make_ascii_lowercase();
+                        } else {
+                            self.folded
+                                .extend(value.chars().flat_map(char::to_lowercase));
+                        }
+                        self.folded.as_str()
+                    } else {
+                        value
+                    };
+                    index.run(value, &mut marks);
+                }
             }
         }
     }
@@ -355,9 +386,12 @@ mod tests {
 
     #[test]
     fn fold_matches_the_patterns_folding() {
-        // The prefilter folds values as `pattern::fold` does.
+        // The prefilter folds values as `pattern::fold` does, ASCII or not.
         let mut folded = String::new();
         folded.extend("ÀbC".chars().flat_map(char::to_lowercase));
         assert_eq!(folded, fold("ÀbC"));
+        let mut ascii = String::from("/usr/Bin/CURL");
+        ascii.make_ascii_lowercase();
+        assert_eq!(ascii, fold("/usr/Bin/CURL"));
     }
 }

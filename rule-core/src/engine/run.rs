@@ -3,8 +3,8 @@
 //! it here, joins it to its own pending sequences (or samples) and renders
 //! its own alerts.
 
+use alloc::borrow::Cow;
 use alloc::collections::BinaryHeap;
-use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
@@ -410,19 +410,41 @@ impl RuleRun {
 
 /// The join keys of the decoded event (S7, S8): none when a key field has no value.
 fn join_keys(decoded: &Decoded, fields: &[KeyField], text: &str, truncated: &mut u64) -> Vec<Key> {
-    let mut columns: Vec<Vec<Option<String>>> = Vec::with_capacity(fields.len());
+    // Most key fields hold one value: one key, built straight from them.
+    let mut parts: Vec<Option<Cow<'_, str>>> = Vec::with_capacity(fields.len());
     for key in fields {
-        let values: Vec<Option<String>> = match key.field {
-            Some(f) => decoded
-                .values(text, f)
-                .map(|v| {
-                    Some(match v {
-                        ValueRef::Str(s) => String::from(s),
-                        ValueRef::Ip(ip) => alloc::format!("{ip}"),
-                        ValueRef::Number(n) => alloc::format!("{n}"),
-                    })
-                })
-                .collect(),
+        let mut values = key.field.into_iter().flat_map(|f| decoded.values(text, f));
+        match (values.next(), values.next()) {
+            (None, _) if !key.nullable => return Vec::new(),
+            (None, _) => parts.push(None),
+            (Some(v), None) => parts.push(Some(key_text(v))),
+            (Some(_), Some(_)) => return every_join_key(decoded, fields, text, truncated),
+        }
+    }
+    alloc::vec![Key::new(parts.iter().map(Option::as_deref))]
+}
+
+/// A key value as text: numbers and addresses as Elasticsearch prints them.
+fn key_text(v: ValueRef<'_>) -> Cow<'_, str> {
+    match v {
+        ValueRef::Str(s) => Cow::Borrowed(s),
+        ValueRef::Ip(ip) => Cow::Owned(alloc::format!("{ip}")),
+        ValueRef::Number(n) => Cow::Owned(alloc::format!("{n}")),
+    }
+}
+
+/// The keys of an event with a multi-valued key field: one per
+/// combination of values, at most [`MAX_KEYS_PER_EVENT`].
+fn every_join_key(
+    decoded: &Decoded,
+    fields: &[KeyField],
+    text: &str,
+    truncated: &mut u64,
+) -> Vec<Key> {
+    let mut columns: Vec<Vec<Option<Cow<'_, str>>>> = Vec::with_capacity(fields.len());
+    for key in fields {
+        let values: Vec<Option<Cow<'_, str>>> = match key.field {
+            Some(f) => decoded.values(text, f).map(|v| Some(key_text(v))).collect(),
             None => Vec::new(),
         };
         if values.is_empty() {
