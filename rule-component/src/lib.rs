@@ -84,7 +84,7 @@ impl Detector {
     pub fn from_config(config: Option<&str>) -> Result<Detector, Error> {
         let (rule, limits) =
             rule_wasm::parse_config(config.unwrap_or("").as_bytes()).map_err(Error::BadConfig)?;
-        let engine = Engine::new(rule, limits).map_err(rule_error)?;
+        let engine = rule.compile(limits).map_err(rule_error)?;
         Ok(Detector {
             engine: RefCell::new(engine),
         })

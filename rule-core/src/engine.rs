@@ -45,7 +45,7 @@ pub struct Limits {
     pub max_state_bytes: usize,
     /// At this many bytes of pending state over all the rules of a pack,
     /// the rule holding the most loses its oldest sequences: a noisy rule
-    /// cannot starve the others.
+    /// cannot starve the others. (One rule alone: `max_state_bytes`.)
     pub max_total_state_bytes: usize,
     /// With this many alerts undrained, `push` answers [`PushError::BackPressure`].
     pub max_buffered_alerts: usize,
@@ -282,7 +282,8 @@ impl Engine {
             rule.enforce(&self.limits);
             total += rule.state_bytes();
         }
-        while total > self.limits.max_total_state_bytes {
+        // One rule is bounded by `max_state_bytes` alone.
+        while self.rules.len() > 1 && total > self.limits.max_total_state_bytes {
             let Some(&largest) = self
                 .active
                 .iter()

@@ -73,10 +73,12 @@ const TS_SHAPES: &'static str = r#"
 export interface RuleEngineOptions {
   /** A larger event is refused (code -2). Default 1 MiB. */
   maxEventBytes?: number;
-  /** At this many pending sequences the oldest is evicted. Default 1 000 000. */
+  /** At this many pending sequences of one rule, its oldest is evicted. Default 1 000 000. */
   maxPendingSequences?: number;
-  /** At this many bytes of pending state the oldest sequence is evicted. Default 512 MiB. */
+  /** At this many bytes of one rule's pending state, its oldest sequence is evicted. Default 512 MiB. */
   maxStateBytes?: number;
+  /** At this many bytes of pending state over a pack's rules, the rule holding the most loses its oldest. Default 512 MiB. */
+  maxTotalStateBytes?: number;
   /** With this many alerts undrained, pushing throws code -10. Default 10 000. */
   maxBufferedAlerts?: number;
   /** How late (event time, ms) an event may come and still be put in order. Default 0. */
@@ -175,6 +177,30 @@ export interface Stats {
   /** Sequences an event of a missing-event stage discarded. */
   discardedByMissing: number;
   /** Results `| head` or `| tail` dropped. */
+  pipedOut: number;
+  /** A pack's rules, each with its own counters (absent for one rule). */
+  rules?: RuleStats[];
+  /** A pack's rules that did not compile (absent when none). */
+  refusedRules?: { id: string; name: string; error: string }[];
+}
+
+/** One rule's counters in a pack; the fields mean what `Stats`' do. */
+export interface RuleStats {
+  id: string;
+  name: string;
+  stageMatches: number[];
+  alerts: number;
+  pendingSequences: number;
+  stateBytes: number;
+  evictions: number;
+  expired: number;
+  lateEvents: number;
+  reorderHeld: number;
+  truncatedKeys: number;
+  scriptErrors: number;
+  scriptTruncated: number;
+  endedByUntil: number;
+  discardedByMissing: number;
   pipedOut: number;
 }
 
@@ -302,6 +328,90 @@ impl RuleEngine {
         }
         .map_err(|e| rule_error(&e, None))?;
         Ok(RuleEngine { engine })
+    }
+
+    /// A pack: many rules in one engine, each text EQL or detection-rules
+    /// TOML (as for the constructor). Rules that do not compile are
+    /// skipped and listed in `stats().refusedRules`; alerts name their
+    /// rule (`rule.id`, `rule.name`).
+    ///
+    /// @throws {RuleEngineError} code -12 when no rule of the pack
+    /// compiles (the first one's reason), or an option is wrong.
+    pub fn pack(
+        #[wasm_bindgen(js_name = "ruleTexts", unchecked_param_type = "string[]")]
+        rule_texts: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RuleEngineOptions | null")]
+        options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RuleEngineParams | null")] params: JsValue,
+    ) -> Result<RuleEngine, JsValue> {
+        let limits = limits_from(options)?;
+        let params = params_from(params)?;
+        let not_texts = || {
+            js_error(
+                "ruleTexts must be an array of strings (EQL or TOML)",
+                RULE_ERROR,
+                "rule",
+                "RuleError",
+            )
+        };
+        if !js_sys::Array::is_array(&rule_texts) {
+            return Err(not_texts());
+        }
+        let mut entries = Vec::new();
+        for (i, text) in js_sys::Array::from(&rule_texts).iter().enumerate() {
+            let text = text.as_string().ok_or_else(not_texts)?;
+            let entry = if looks_like_toml(&text) {
+                Rule::from_toml(&text).map_err(|error| rule_core::RefusedRule {
+                    index: i,
+                    id: String::new(),
+                    name: format!("ruleTexts[{i}]"),
+                    error,
+                })
+            } else {
+                Ok(Rule::from_eql(text, None))
+            };
+            entries.push(entry.map(|mut rule| {
+                params.apply(&mut rule);
+                rule
+            }));
+        }
+        let count = entries.len();
+        let (engine, refused) = Engine::with_pack(entries, limits);
+        if engine.rules().next().is_none() {
+            let reason = refused.first().map_or_else(
+                || "the pack is empty".to_string(),
+                |r| format!("`{}`: {}", r.name, r.error),
+            );
+            return Err(js_error(
+                &clip(format!(
+                    "no rule of the pack compiles ({count} given); {reason}"
+                )),
+                RULE_ERROR,
+                "rule",
+                "RuleError",
+            ));
+        }
+        Ok(RuleEngine { engine })
+    }
+
+    /// The metadata of every rule the engine runs (one, or a pack's).
+    #[wasm_bindgen(getter)]
+    pub fn rules(&self) -> Result<Vec<RuleMetaValue>, JsValue> {
+        self.engine
+            .rules()
+            .map(|r| to_js(&r.meta).map(JsCast::unchecked_into))
+            .collect()
+    }
+
+    /// As `explain`, for the pack's rule at `index` (its place in `rules`).
+    #[wasm_bindgen(js_name = explainRule)]
+    pub fn explain_rule(&self, index: usize, event: EventArg) -> Result<ExplanationValue, JsValue> {
+        let bytes = event_bytes(&event.into())?;
+        let explanation = self
+            .engine
+            .explain_rule(index, &bytes)
+            .map_err(|e| push_error(&e))?;
+        to_js(&JsExplanation::from(explanation)).map(JsCast::unchecked_into)
     }
 
     /// The embedded rule's EQL query (Elastic's `rule.toml`, unchanged).
@@ -618,6 +728,9 @@ fn limits_from(value: JsValue) -> Result<Limits, JsValue> {
             .max_pending_sequences
             .unwrap_or(d.max_pending_sequences),
         max_state_bytes: options.max_state_bytes.unwrap_or(d.max_state_bytes),
+        max_total_state_bytes: options
+            .max_total_state_bytes
+            .unwrap_or(d.max_total_state_bytes),
         max_buffered_alerts: options.max_buffered_alerts.unwrap_or(d.max_buffered_alerts),
         reorder_window_ms: options.reorder_window_ms.unwrap_or(d.reorder_window_ms),
     })
@@ -712,10 +825,11 @@ fn options_error(message: &str) -> JsValue {
 }
 
 /// The fields of [`Options`], as JS spells them.
-const OPTION_NAMES: [&str; 5] = [
+const OPTION_NAMES: [&str; 6] = [
     "maxEventBytes",
     "maxPendingSequences",
     "maxStateBytes",
+    "maxTotalStateBytes",
     "maxBufferedAlerts",
     "reorderWindowMs",
 ];
@@ -731,6 +845,8 @@ struct Options {
     #[serde(default)]
     max_state_bytes: Option<usize>,
     #[serde(default)]
+    max_total_state_bytes: Option<usize>,
+    #[serde(default)]
     max_buffered_alerts: Option<usize>,
     #[serde(default)]
     reorder_window_ms: Option<u64>,
@@ -742,6 +858,7 @@ impl From<&Limits> for Options {
             max_event_bytes: Some(l.max_event_bytes),
             max_pending_sequences: Some(l.max_pending_sequences),
             max_state_bytes: Some(l.max_state_bytes),
+            max_total_state_bytes: Some(l.max_total_state_bytes),
             max_buffered_alerts: Some(l.max_buffered_alerts),
             reorder_window_ms: Some(l.reorder_window_ms),
         }
@@ -867,6 +984,55 @@ struct JsStats {
     ended_by_until: u64,
     discarded_by_missing: u64,
     piped_out: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rules: Vec<JsRuleStats>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    refused_rules: Vec<rule_core::RefusedRuleStats>,
+}
+
+/// `rule_core::RuleStats` in camelCase.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsRuleStats {
+    id: String,
+    name: String,
+    stage_matches: Vec<u64>,
+    alerts: u64,
+    pending_sequences: u64,
+    state_bytes: u64,
+    evictions: u64,
+    expired: u64,
+    late_events: u64,
+    reorder_held: u64,
+    truncated_keys: u64,
+    script_errors: u64,
+    script_truncated: u64,
+    ended_by_until: u64,
+    discarded_by_missing: u64,
+    piped_out: u64,
+}
+
+impl From<rule_core::RuleStats> for JsRuleStats {
+    fn from(s: rule_core::RuleStats) -> Self {
+        JsRuleStats {
+            id: s.id,
+            name: s.name,
+            stage_matches: s.stage_matches,
+            alerts: s.alerts,
+            pending_sequences: s.pending_sequences,
+            state_bytes: s.state_bytes,
+            evictions: s.evictions,
+            expired: s.expired,
+            late_events: s.late_events,
+            reorder_held: s.reorder_held,
+            truncated_keys: s.truncated_keys,
+            script_errors: s.script_errors,
+            script_truncated: s.script_truncated,
+            ended_by_until: s.ended_by_until,
+            discarded_by_missing: s.discarded_by_missing,
+            piped_out: s.piped_out,
+        }
+    }
 }
 
 impl From<rule_core::Stats> for JsStats {
@@ -889,6 +1055,8 @@ impl From<rule_core::Stats> for JsStats {
             ended_by_until: s.ended_by_until,
             discarded_by_missing: s.discarded_by_missing,
             piped_out: s.piped_out,
+            rules: s.rules.into_iter().map(JsRuleStats::from).collect(),
+            refused_rules: s.refused_rules,
         }
     }
 }

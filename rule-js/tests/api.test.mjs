@@ -230,12 +230,39 @@ test('a TOML rule brings its metadata; EQL alone gets the embedded one', () => {
   assert.ok(loose.drainAlerts().length > 3);
 });
 
+test('a pack runs many rules in one engine; alerts and stats name each rule', () => {
+  const pack = RuleEngine.pack([
+    RuleEngine.embeddedToml(),
+    'process where process.name == "no-such-process"',
+    'process where',
+    '[rule]\nname = 1',
+  ]);
+  assert.equal(pack.rules.length, 2);
+  assert.equal(pack.rules[0].name, 'Network Connection Followed by File Creation');
+  pack.pushEvents(sampleText);
+  pack.flush();
+  const alone = new RuleEngine();
+  alone.pushEvents(sampleText);
+  alone.flush();
+  const seedId = pack.rules[0].id;
+  const seedAlerts = pack.drainAlertsNdjson().split('\n').filter((l) => l.includes(`"id":"${seedId}"`));
+  assert.deepEqual(seedAlerts, alone.drainAlertsNdjson().split('\n').filter((l) => l !== ''));
+  const stats = pack.stats();
+  assert.equal(stats.rules.length, 2);
+  assert.equal(stats.rules[0].alerts, seedAlerts.length);
+  assert.deepEqual(stats.refusedRules.map((r) => r.name), ['Network Connection Followed by File Creation', 'ruleTexts[3]']);
+  assert.equal(pack.explainRule(1, { '@timestamp': 1, event: { category: 'process' }, process: { name: 'no-such-process' } }).stages[0].passes, true);
+  throwsWith(() => RuleEngine.pack(['process where']), { code: -12, message: /no rule of the pack compiles/ });
+  throwsWith(() => RuleEngine.pack('process where true'), { code: -12 });
+});
+
 test('options are the limits in camelCase; unknown or bad ones are refused', () => {
   const engine = new RuleEngine(null, { reorderWindowMs: 2000, maxBufferedAlerts: 5 });
   assert.deepEqual(engine.limits, {
     maxEventBytes: 1048576,
     maxPendingSequences: 1000000,
     maxStateBytes: 536870912,
+    maxTotalStateBytes: 536870912,
     maxBufferedAlerts: 5,
     reorderWindowMs: 2000,
   });

@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use rule_core::{Engine, Limits, Mapping, PushError, Rule, RuleMeta};
+use rule_core::{Engine, Limits, Mapping, PushError, RefusedRule, Rule, RuleError, RuleMeta};
 use serde::Deserialize;
 
 // The C ABI is the wasm32-unknown-unknown build's. On another wasm target
@@ -69,6 +69,9 @@ impl Default for Module {
 struct Config {
     #[serde(default)]
     rule: Option<RuleSpec>,
+    /// A pack: many rules in one engine (not with `rule`).
+    #[serde(default)]
+    rules: Option<Vec<RuleSpec>>,
     #[serde(default)]
     limits: Option<serde_json::Value>,
     #[serde(default)]
@@ -291,16 +294,49 @@ pub fn clip_message(s: &mut String, start: usize) {
     }
 }
 
-/// Reads a `configure` document and compiles its rule. The error names
-/// what was wrong and where (JSON line and column, or the rule's).
-pub fn build_engine(config: &[u8]) -> Result<Engine, String> {
-    let (rule, limits) = parse_config(config)?;
-    Engine::new(rule, limits).map_err(|e| format!("{e}"))
+/// The rules a configuration names: one, or a pack.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleSet {
+    One(Box<Rule>),
+    /// Each entry a rule, or why it could not be read as one.
+    Pack(Vec<Result<Rule, RefusedRule>>),
 }
 
-/// Reads a `configure` document into a rule and limits, without compiling
-/// the rule.
-pub fn parse_config(config: &[u8]) -> Result<(Rule, Limits), String> {
+impl RuleSet {
+    /// Compiles the rules. A pack compiles whatever of it can (the refused
+    /// rules are listed in the engine's stats) and fails only when none
+    /// of its rules compiles, with the first one's reason.
+    pub fn compile(self, limits: Limits) -> Result<Engine, RuleError> {
+        match self {
+            RuleSet::One(rule) => Engine::new(*rule, limits),
+            RuleSet::Pack(entries) => {
+                let count = entries.len();
+                let (engine, refused) = Engine::with_pack(entries, limits);
+                match refused.into_iter().next() {
+                    Some(first) if engine.rules().next().is_none() => Err(RuleError {
+                        message: format!(
+                            "no rule of the pack compiles ({count} refused); the first, `{}`: {}",
+                            first.name, first.error.message
+                        ),
+                        position: first.error.position,
+                    }),
+                    _ => Ok(engine),
+                }
+            }
+        }
+    }
+}
+
+/// Reads a `configure` document and compiles its rules. The error names
+/// what was wrong and where (JSON line and column, or the rule's).
+pub fn build_engine(config: &[u8]) -> Result<Engine, String> {
+    let (rules, limits) = parse_config(config)?;
+    rules.compile(limits).map_err(|e| format!("{e}"))
+}
+
+/// Reads a `configure` document into its rules and limits, without
+/// compiling the rules.
+pub fn parse_config(config: &[u8]) -> Result<(RuleSet, Limits), String> {
     let blank = config.iter().all(u8::is_ascii_whitespace);
     let parsed: Config = if blank {
         Config::default()
@@ -316,55 +352,110 @@ pub fn parse_config(config: &[u8]) -> Result<(Rule, Limits), String> {
         None => Limits::default(),
         Some(value) => parse_limits(value)?,
     };
-    let rule = match parsed.rule {
-        None => Rule::embedded(),
-        Some(RuleSpec {
-            eql: Some(eql),
-            meta,
-            toml: None,
-        }) => Rule::from_eql(eql, meta),
-        Some(RuleSpec {
-            eql: None,
-            meta: None,
-            toml: Some(toml),
-        }) => Rule::from_toml(&toml).map_err(|e| format!("{e}"))?,
-        Some(RuleSpec {
-            eql: None,
-            meta: Some(_),
-            toml: Some(_),
-        }) => return Err("`rule.meta` goes with `rule.eql`; a TOML rule carries its own".into()),
-        Some(RuleSpec {
-            eql: Some(_),
-            toml: Some(_),
-            ..
-        }) => return Err("`rule` takes `eql` or `toml`, not both".into()),
-        Some(RuleSpec {
-            eql: None,
-            toml: None,
-            ..
-        }) => return Err("`rule` needs `eql` (with optional `meta`) or `toml`".into()),
+    let params = match parsed.params {
+        None => None,
+        Some(params) => Some(Params::read(params)?),
     };
-    let mut rule = rule;
-    if let Some(params) = parsed.params {
-        if let Some(field) = params.timestamp_field {
-            rule.params.timestamp_field = Some(field);
-        }
-        if let Some(field) = params.event_category_field {
-            rule.params.event_category_field = Some(field);
-        }
-        if let Some(field) = params.tiebreaker_field {
-            rule.params.tiebreaker_field = Some(field);
-        }
-        if let Some(n) = params.max_samples_per_key {
-            rule.params.max_samples_per_key = Some(n);
-        }
-        if let Some(mapping) = params.mapping {
-            let mapping = Mapping::from_json(&mapping.to_string())
-                .map_err(|e| format!("`params.mapping`: {}", e.message))?;
-            rule.params.mapping = Some(mapping);
+    let rules = match (parsed.rule, parsed.rules) {
+        (Some(_), Some(_)) => return Err("`rule` or `rules`, not both".into()),
+        (None, None) => RuleSet::One(Box::new(Rule::embedded())),
+        (Some(spec), None) => RuleSet::One(Box::new(spec.into_rule()?)),
+        (None, Some(specs)) => RuleSet::Pack(
+            specs
+                .into_iter()
+                .enumerate()
+                .map(|(i, spec)| {
+                    spec.into_rule().map_err(|e| RefusedRule {
+                        index: i,
+                        id: String::new(),
+                        name: format!("rules[{i}]"),
+                        error: RuleError {
+                            position: None,
+                            message: e,
+                        },
+                    })
+                })
+                .collect(),
+        ),
+    };
+    let mut rules = rules;
+    if let Some(params) = &params {
+        match &mut rules {
+            RuleSet::One(rule) => params.apply(rule),
+            RuleSet::Pack(entries) => entries.iter_mut().flatten().for_each(|r| params.apply(r)),
         }
     }
-    Ok((rule, limits))
+    Ok((rules, limits))
+}
+
+impl RuleSpec {
+    fn into_rule(self) -> Result<Rule, String> {
+        match self {
+            RuleSpec {
+                eql: Some(eql),
+                meta,
+                toml: None,
+            } => Ok(Rule::from_eql(eql, meta)),
+            RuleSpec {
+                eql: None,
+                meta: None,
+                toml: Some(toml),
+            } => Rule::from_toml(&toml).map_err(|e| format!("{e}")),
+            RuleSpec {
+                eql: None,
+                meta: Some(_),
+                toml: Some(_),
+            } => Err("`rule.meta` goes with `rule.eql`; a TOML rule carries its own".into()),
+            RuleSpec {
+                eql: Some(_),
+                toml: Some(_),
+                ..
+            } => Err("`rule` takes `eql` or `toml`, not both".into()),
+            RuleSpec {
+                eql: None,
+                toml: None,
+                ..
+            } => Err("`rule` needs `eql` (with optional `meta`) or `toml`".into()),
+        }
+    }
+}
+
+/// `params`, read: each one set overrides every rule's own.
+struct Params {
+    spec: ParamsSpec,
+    mapping: Option<Mapping>,
+}
+
+impl Params {
+    fn read(mut spec: ParamsSpec) -> Result<Params, String> {
+        let mapping = match spec.mapping.take() {
+            None => None,
+            Some(mapping) => Some(
+                Mapping::from_json(&mapping.to_string())
+                    .map_err(|e| format!("`params.mapping`: {}", e.message))?,
+            ),
+        };
+        Ok(Params { spec, mapping })
+    }
+
+    fn apply(&self, rule: &mut Rule) {
+        let spec = &self.spec;
+        if let Some(field) = &spec.timestamp_field {
+            rule.params.timestamp_field = Some(field.clone());
+        }
+        if let Some(field) = &spec.event_category_field {
+            rule.params.event_category_field = Some(field.clone());
+        }
+        if let Some(field) = &spec.tiebreaker_field {
+            rule.params.tiebreaker_field = Some(field.clone());
+        }
+        if let Some(n) = spec.max_samples_per_key {
+            rule.params.max_samples_per_key = Some(n);
+        }
+        if let Some(mapping) = &self.mapping {
+            rule.params.mapping = Some(mapping.clone());
+        }
+    }
 }
 
 /// `Limits` takes every field as optional; a misspelt one would silently be
@@ -394,10 +485,10 @@ mod tests {
     #[test]
     fn config_blank_is_default() {
         let (rule, limits) = parse_config(b"").unwrap();
-        assert_eq!(rule, Rule::embedded());
+        assert_eq!(rule, RuleSet::One(Box::new(Rule::embedded())));
         assert_eq!(limits, Limits::default());
         let (rule, limits) = parse_config(b" {} \n").unwrap();
-        assert_eq!(rule, Rule::embedded());
+        assert_eq!(rule, RuleSet::One(Box::new(Rule::embedded())));
         assert_eq!(limits, Limits::default());
     }
 
@@ -417,18 +508,49 @@ mod tests {
 
     #[test]
     fn config_rule_forms() {
-        let (rule, _) = parse_config(br#"{"rule": {"eql": "any where true"}}"#).unwrap();
+        let one = |doc: &[u8]| match parse_config(doc) {
+            Ok((RuleSet::One(rule), _)) => *rule,
+            other => panic!("{other:?}"),
+        };
+        let rule = one(br#"{"rule": {"eql": "any where true"}}"#);
         assert_eq!(rule.query, "any where true");
         assert_eq!(rule.meta, Rule::embedded().meta);
         let meta = r#"{"id": "x-1", "name": "mine", "severity": "high"}"#;
         let doc = format!(r#"{{"rule": {{"eql": "q", "meta": {meta}}}}}"#);
-        let (rule, _) = parse_config(doc.as_bytes()).unwrap();
+        let rule = one(doc.as_bytes());
         assert_eq!(rule.meta.id, "x-1");
         assert_eq!(rule.meta.severity, "high");
         let toml = serde_json::to_string(rule_core::EMBEDDED_RULE_TOML).unwrap();
         let doc = format!(r#"{{"rule": {{"toml": {toml}}}}}"#);
-        let (rule, _) = parse_config(doc.as_bytes()).unwrap();
-        assert_eq!(rule, Rule::embedded());
+        assert_eq!(one(doc.as_bytes()), Rule::embedded());
+    }
+
+    #[test]
+    fn config_pack() {
+        let toml = serde_json::to_string(rule_core::EMBEDDED_RULE_TOML).unwrap();
+        let doc = format!(
+            r#"{{"rules": [{{"toml": {toml}}}, {{"eql": "process where"}}, {{"toml": "x = 1"}}, {{"eql": "network where true"}}],
+                 "params": {{"event_category_field": "kind"}}}}"#
+        );
+        let (rules, _) = parse_config(doc.as_bytes()).unwrap();
+        let RuleSet::Pack(entries) = &rules else {
+            panic!("{rules:?}")
+        };
+        assert_eq!(entries.len(), 4);
+        assert!(entries[2].as_ref().is_err_and(|e| e.name == "rules[2]"));
+        for rule in entries.iter().flatten() {
+            assert_eq!(rule.params.event_category_field.as_deref(), Some("kind"));
+        }
+        let engine = rules.compile(Limits::default()).unwrap();
+        assert_eq!(engine.rules().count(), 2);
+        let refused: Vec<usize> = engine.refused_rules().iter().map(|r| r.index).collect();
+        assert_eq!(refused, [1, 2]);
+        let Err(e) = build_engine(br#"{"rules": [{"eql": "process where"}]}"#) else {
+            panic!("a pack of one refused rule built")
+        };
+        assert!(e.contains("no rule of the pack compiles"), "{e}");
+        let e = parse_config(br#"{"rule": {"eql": "a"}, "rules": []}"#).unwrap_err();
+        assert!(e.contains("not both"), "{e}");
     }
 
     #[test]
@@ -440,8 +562,8 @@ mod tests {
         );
         let e = parse_config(b"[]").unwrap_err();
         assert!(e.contains("must be a JSON object"), "{e}");
-        let e = parse_config(br#"{"rules": {}}"#).unwrap_err();
-        assert!(e.contains("unknown field `rules`"), "{e}");
+        let e = parse_config(br#"{"rulez": {}}"#).unwrap_err();
+        assert!(e.contains("unknown field `rulez`"), "{e}");
         let e = parse_config(br#"{"rule": {}}"#).unwrap_err();
         assert!(e.contains("needs `eql`"), "{e}");
         let e = parse_config(br#"{"rule": {"eql": "a", "toml": "b"}}"#).unwrap_err();

@@ -135,9 +135,26 @@ impl Engine {
     /// assert_eq!(engine.push(event), Ok(1));
     /// ```
     pub fn with_rules(rules: Vec<Rule>, limits: Limits) -> (Engine, Vec<RefusedRule>) {
-        let mut compiled = Vec::with_capacity(rules.len());
+        Engine::with_pack(rules.into_iter().map(Ok).collect(), limits)
+    }
+
+    /// As [`Engine::with_rules`], with entries the caller could not even
+    /// read as rules (a TOML file in error) kept in their places, so that
+    /// every refusal of a pack is reported the same way.
+    pub fn with_pack(
+        entries: Vec<Result<Rule, RefusedRule>>,
+        limits: Limits,
+    ) -> (Engine, Vec<RefusedRule>) {
+        let mut compiled = Vec::with_capacity(entries.len());
         let mut refused = Vec::new();
-        for (index, rule) in rules.into_iter().enumerate() {
+        for (index, entry) in entries.into_iter().enumerate() {
+            let rule = match entry {
+                Ok(rule) => rule,
+                Err(unread) => {
+                    refused.push(RefusedRule { index, ..unread });
+                    continue;
+                }
+            };
             match compile_rule(&rule) {
                 Ok(plan) => compiled.push((index, rule, plan)),
                 Err(error) => refused.push(RefusedRule {
