@@ -129,9 +129,10 @@ impl Engine {
         Engine::new(Rule::embedded(), Limits::default()).expect("embedded rule compiles")
     }
 
-    /// The first rule (the only one, unless the engine runs a pack).
-    pub fn rule(&self) -> &Rule {
-        &self.rules[0].rule
+    /// The first rule (the only one, unless the engine runs a pack; none
+    /// for a pack none of whose rules compiled).
+    pub fn rule(&self) -> Option<&Rule> {
+        self.rules.first().map(|r| &r.rule)
     }
 
     /// The rules the engine runs, in pack order.
@@ -389,7 +390,11 @@ impl Engine {
             stats.add_rule(&rule.stats());
         }
         match &self.pack {
-            None => stats.stage_matches = self.rules[0].counts.stage_matches.clone(),
+            None => {
+                if let Some(rule) = self.rules.first() {
+                    stats.stage_matches = rule.counts.stage_matches.clone();
+                }
+            }
             Some(refused) => {
                 stats.rules = self.rules.iter().map(RuleRun::stats).collect();
                 stats.refused_rules = refused.iter().map(RefusedRule::stats).collect();

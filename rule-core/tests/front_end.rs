@@ -26,12 +26,12 @@ fn refused_at(eql: &str, line: u32, column: u32, says: &str) {
 fn the_embedded_rule_compiles() {
     let engine = Engine::with_embedded_rule();
     assert_eq!(
-        engine.rule().meta.id,
+        engine.rule().unwrap().meta.id,
         "01c1e353-9d86-4344-abdf-523ab80c6f08"
     );
-    assert_eq!(engine.rule().meta.risk_score, 21);
-    assert_eq!(engine.rule().meta.severity, "low");
-    assert_eq!(engine.rule().meta.threat.len(), 2);
+    assert_eq!(engine.rule().unwrap().meta.risk_score, 21);
+    assert_eq!(engine.rule().unwrap().meta.severity, "low");
+    assert_eq!(engine.rule().unwrap().meta.threat.len(), 2);
 }
 
 #[test]

@@ -111,6 +111,11 @@ use std::fmt::Write as _;
 
 use rule_core::{Alert, Engine, ErrorKind};
 
+/// The rules built in: see `build.rs`.
+mod pack {
+    include!(concat!(env!("OUT_DIR"), "/pack.rs"));
+}
+
 #[cfg(target_arch = "wasm32")]
 mod exports;
 
@@ -265,9 +270,26 @@ pub fn strip_nul(mut record: &[u8]) -> &[u8] {
 }
 
 impl Filter {
-    /// A filter with the embedded rule and default limits.
+    /// A filter with the pack built in (`RULE_PACK` at build time, see
+    /// `build.rs`), or the embedded rule; default limits.
     pub fn new() -> Filter {
-        Filter::with_engine(Engine::with_embedded_rule())
+        if pack::PACK.is_empty() {
+            return Filter::with_engine(Engine::with_embedded_rule());
+        }
+        let entries = pack::PACK
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                rule_core::Rule::from_toml(text).map_err(|error| rule_core::RefusedRule {
+                    index,
+                    id: String::new(),
+                    name: format!("pack[{index}]"),
+                    error,
+                })
+            })
+            .collect();
+        let (engine, _) = Engine::with_pack(entries, rule_core::Limits::default());
+        Filter::with_engine(engine)
     }
 
     /// A filter around an engine built by the caller.

@@ -429,13 +429,13 @@ impl RuleEngine {
     /// The EQL query this engine runs.
     #[wasm_bindgen(getter)]
     pub fn query(&self) -> String {
-        self.engine.rule().query.clone()
+        self.engine.rule().map_or_else(String::new, |r| r.query.clone())
     }
 
     /// The metadata alerts of this engine carry.
     #[wasm_bindgen(getter, js_name = ruleMeta)]
     pub fn rule_meta(&self) -> Result<RuleMetaValue, JsValue> {
-        to_js(&self.engine.rule().meta).map(JsCast::unchecked_into)
+        to_js(&self.engine.rule().map(|r| &r.meta)).map(JsCast::unchecked_into)
     }
 
     /// The limits in force, every field filled in.

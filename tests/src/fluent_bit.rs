@@ -67,47 +67,69 @@ pub fn fluent_bit() -> &'static Path {
 /// test binary and returns the `.wasm` cargo names.
 pub fn filter_module() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| build_filter(None))
+}
+
+/// The same module with the Linux + Defend pack built in
+/// (`RULE_PACK=../shared/detection-rules/linux-defend.txt`), in a target
+/// directory of its own so that the two builds do not undo each other.
+pub fn filter_module_with_linux_pack() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let args = [
-            "build",
-            "-p",
-            "rule-fluentbit",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--release",
-            "--message-format",
-            "json-render-diagnostics",
-        ];
-        let output = Command::new(cargo)
-            .current_dir(workspace())
-            .args(args)
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run cargo {}: {e}", args.join(" ")));
-        assert!(
-            output.status.success(),
-            "cargo {} failed ({})",
-            args.join(" "),
-            output.status
-        );
-        output
-            .stdout
-            .split(|&b| b == b'\n')
-            .filter_map(|line| serde_json::from_slice::<Value>(line).ok())
-            .filter(|m| {
-                m["reason"] == "compiler-artifact" && m["target"]["name"] == "rule_fluentbit"
-            })
-            .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
-            .filter_map(|f| {
-                f.as_str()
-                    .filter(|f| f.ends_with(".wasm"))
-                    .map(PathBuf::from)
-            })
-            .next_back()
-            .expect("cargo built rule-fluentbit but named no .wasm")
+        let list = workspace().join("../shared/detection-rules/linux-defend.txt");
+        build_filter(Some(&list))
     })
+}
+
+fn build_filter(pack: Option<&Path>) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let args = [
+        "build",
+        "-p",
+        "rule-fluentbit",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+        "--message-format",
+        "json-render-diagnostics",
+    ];
+    let mut command = Command::new(cargo);
+    command.current_dir(workspace()).args(args);
+    match pack {
+        Some(list) => {
+            command.env("RULE_PACK", list).env(
+                "CARGO_TARGET_DIR",
+                workspace().join("target/fluentbit-pack"),
+            );
+        }
+        None => {
+            command.env_remove("RULE_PACK");
+        }
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo {}: {e}", args.join(" ")));
+    assert!(
+        output.status.success(),
+        "cargo {} failed ({})",
+        args.join(" "),
+        output.status
+    );
+    output
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "rule_fluentbit")
+        .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| {
+            f.as_str()
+                .filter(|f| f.ends_with(".wasm"))
+                .map(PathBuf::from)
+        })
+        .next_back()
+        .expect("cargo built rule-fluentbit but named no .wasm")
 }
 
 /// The shipped example configs.

@@ -59,6 +59,18 @@ fn compiled() -> &'static (Engine, Module) {
     })
 }
 
+/// The module with the Linux + Defend pack built in, compiled once.
+fn compiled_with_pack() -> &'static (Engine, Module) {
+    static MODULE: OnceLock<(Engine, Module)> = OnceLock::new();
+    MODULE.get_or_init(|| {
+        let path = tests::fluent_bit::filter_module_with_linux_pack();
+        let engine = Engine::default();
+        let module = Module::from_file(&engine, path)
+            .unwrap_or_else(|e| panic!("compiling {}: {e:#}", path.display()));
+        (engine, module)
+    })
+}
+
 /// Why Fluent Bit would drop the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Lost {
@@ -108,7 +120,14 @@ impl FluentBit {
     }
 
     fn with_memory_cap(function_name: &str, max_memory: usize) -> FluentBit {
-        let (engine, module) = compiled();
+        FluentBit::instantiate(compiled(), function_name, max_memory)
+    }
+
+    fn instantiate(
+        (engine, module): &(Engine, Module),
+        function_name: &str,
+        max_memory: usize,
+    ) -> FluentBit {
         let limits = StoreLimitsBuilder::new().memory_size(max_memory).build();
         let mut store = Store::new(engine, limits);
         store.limiter(|l| l);
@@ -639,6 +658,63 @@ fn the_record_time_stands_in_for_a_missing_timestamp() {
             }
         }
     }
+}
+
+#[test]
+fn a_pack_built_in_runs_every_linux_rule_as_the_native_pack_does() {
+    let mut fb = FluentBit::instantiate(compiled_with_pack(), ALERTS_ONLY, 1 << 30);
+    let stats = fb.stats();
+    let rules = stats["engine"]["rules"]
+        .as_array()
+        .expect("a pack lists its rules");
+    assert_eq!(rules.len(), 327, "every Linux + Defend rule runs");
+    assert!(
+        stats["engine"].get("refused_rules").is_none(),
+        "{}",
+        stats["engine"]["refused_rules"]
+    );
+
+    // The native pack of the same files, on the same records.
+    let root = workspace().join("../shared/detection-rules");
+    let list = std::fs::read_to_string(root.join("linux-defend.txt")).expect("the list");
+    let pack: Vec<rule_core::Rule> = list
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let text = std::fs::read_to_string(root.join(l.trim())).expect("a rule file");
+            rule_core::Rule::from_toml(&text).expect("a rule")
+        })
+        .collect();
+    let (mut native, refused) = RuleEngine::with_rules(pack, rule_core::Limits::default());
+    assert!(refused.is_empty());
+    let records: Vec<String> = defend_gen::generate(&defend_gen::GenConfig {
+        events: 3_000,
+        seed: 31,
+        profile: defend_gen::Profile::ReferenceDomain,
+    })
+    .collect();
+    let mut from_filter = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        if let Reply::Kept(reply) = fb.call("t", time_of(i), record.as_bytes()) {
+            let v: Value = serde_json::from_str(&reply).expect("JSON");
+            for alert in v["alerts"].as_array().into_iter().flatten() {
+                from_filter.push(alert["rule"]["id"].as_str().unwrap_or("").to_string());
+            }
+        }
+        native
+            .push_with_fallback_time(record.as_bytes(), ms(time_of(i)))
+            .expect("a generated event");
+    }
+    let from_native: Vec<String> = native
+        .drain()
+        .iter()
+        .map(|a| {
+            let v: Value = serde_json::from_str(a.as_str()).expect("JSON");
+            v["rule"]["id"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    assert!(from_native.len() > 10, "the stream fires the pack");
+    assert_eq!(from_filter, from_native);
 }
 
 #[test]
