@@ -101,6 +101,8 @@ pub use example::{example, Example, ExampleError, NearMiss};
 pub use explain::{Explanation, FieldValues, Node, Outcome, StageExplanation};
 pub use mapping::{EsType, Mapping};
 pub use regexp::{Regexp, RegexpError, RegexpErrorKind};
-pub use rule::{QueryParams, Rule, RuleMeta, Technique, Threat, ThreatRef, EMBEDDED_RULE_TOML};
+pub use rule::{
+    text_position, QueryParams, Rule, RuleMeta, Technique, Threat, ThreatRef, EMBEDDED_RULE_TOML,
+};
 pub use snapshot::{RestoreReport, SnapshotError, SNAPSHOT_VERSION};
 pub use stats::{ErrorCounts, RefusedRuleStats, RuleStats, Stats};

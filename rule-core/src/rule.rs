@@ -5,7 +5,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use crate::error::RuleError;
+use crate::error::{Position, RuleError};
 use crate::mapping::Mapping;
 
 /// Elastic's rule file, embedded: the engine's default rule.
@@ -208,6 +208,40 @@ impl Rule {
             params: QueryParams::default(),
             index: Vec::new(),
         }
+    }
+}
+
+impl Rule {
+    /// Where a position in the query lies in the rule file `file` the rule
+    /// was read from, so that an error points at the file's own lines;
+    /// `None` when the query is not in the file as it is (a TOML string
+    /// with escapes).
+    pub fn position_in_file(&self, file: &str, at: Position) -> Option<Position> {
+        let start = file.find(self.query.as_str())?;
+        let origin = text_position(file, start);
+        Some(if at.line == 1 {
+            Position {
+                line: origin.line,
+                column: origin.column.saturating_add(at.column.saturating_sub(1)),
+            }
+        } else {
+            Position {
+                line: origin.line.saturating_add(at.line.saturating_sub(1)),
+                column: at.column,
+            }
+        })
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `at` of `text`.
+pub fn text_position(text: &str, at: usize) -> Position {
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).unwrap_or("").chars().count() + 1;
+    Position {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
     }
 }
 
