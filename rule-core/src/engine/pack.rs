@@ -246,7 +246,7 @@ impl Engine {
         // Shared literal tests pay off from two rules on.
         let prefilter = (rules.len() > 1).then(|| {
             let plans: Vec<&Plan> = rules.iter().map(|r| &r.plan).collect();
-            let (prefilter, anchors) = Prefilter::new(&plans);
+            let (prefilter, anchors) = Prefilter::new(&plans, &table);
             for (rule, anchors) in rules.iter_mut().zip(anchors) {
                 rule.anchors = anchors;
             }

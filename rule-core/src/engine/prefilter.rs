@@ -18,7 +18,27 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::decode::Decoded;
 use crate::pattern::{GlobPart, Pattern};
-use crate::plan::{FieldId, Filter, Plan, StagePlan, Test, ValueRef};
+use crate::plan::{FieldId, FieldSpec, Filter, Plan, StagePlan, Test, ValueRef};
+
+/// ECS fields with a handful of values that most events of a kind share
+/// (`event.type: "start"` is every process start): the number of rules
+/// that test a value says nothing of how many events have it, so a test on
+/// one of these is an anchor only when a stage has no other.
+const GENERIC_FIELDS: [&str; 10] = [
+    "event.type",
+    "event.action",
+    "event.category",
+    "event.outcome",
+    "event.kind",
+    "event.module",
+    "event.dataset",
+    "host.os.type",
+    "host.os.name",
+    "agent.type",
+];
+
+/// What choosing a test on a [`GENERIC_FIELDS`] field costs on top of its uses.
+const GENERIC_COST: u64 = 1 << 32;
 
 /// An anchor's id: its slot in [`Prefilter::hit`].
 pub(crate) type AnchorId = u32;
@@ -76,10 +96,14 @@ pub(crate) type RuleAnchors = Vec<Option<AnchorId>>;
 impl Prefilter {
     /// Chooses the anchors of `plans` (each rule's stages, then its
     /// `until`) and indexes them.
-    pub(crate) fn new(plans: &[&Plan]) -> (Prefilter, Vec<RuleAnchors>) {
+    pub(crate) fn new(plans: &[&Plan], fields: &[FieldSpec]) -> (Prefilter, Vec<RuleAnchors>) {
         // How many stages of the pack test each (field, case, pattern):
         // the fewer, the better an anchor it makes.
         let mut uses: HashMap<(FieldId, bool, &Pattern), u32> = HashMap::new();
+        let generic: Vec<bool> = fields
+            .iter()
+            .map(|f| GENERIC_FIELDS.contains(&f.path.as_str()))
+            .collect();
         for plan in plans {
             for stage in stages(plan) {
                 let mut leaves = Vec::new();
@@ -104,7 +128,7 @@ impl Prefilter {
         for (r, plan) in plans.iter().enumerate() {
             let mut rule = Vec::new();
             for stage in stages(plan) {
-                let chosen = anchor(&stage.filter, &uses).map(|(leaves, _)| {
+                let chosen = anchor(&stage.filter, &uses, &generic).map(|(leaves, _)| {
                     let id = prefilter.hit.len() as AnchorId;
                     prefilter.hit.push(u64::MAX);
                     prefilter.rule_of.push(r as u32);
@@ -336,6 +360,7 @@ fn positive_leaves<'a>(filter: &'a Filter, out: &mut Vec<LeafRef<'a>>) {
 fn anchor<'a>(
     filter: &'a Filter,
     uses: &HashMap<(FieldId, bool, &Pattern), u32>,
+    generic: &[bool],
 ) -> Option<(Vec<LeafRef<'a>>, u64)> {
     match filter {
         Filter::Leaf(
@@ -349,10 +374,13 @@ fn anchor<'a>(
             if patterns.iter().any(|p| search_literal(p).is_none()) {
                 return None;
             }
-            let cost = patterns
+            let mut cost: u64 = patterns
                 .iter()
                 .map(|p| u64::from(*uses.get(&(*field, *insensitive, p)).unwrap_or(&1)))
                 .sum();
+            if generic.get(usize::from(*field)).copied().unwrap_or(false) {
+                cost += GENERIC_COST;
+            }
             let leaf = LeafRef {
                 field: *field,
                 insensitive: *insensitive,
@@ -362,13 +390,13 @@ fn anchor<'a>(
         }
         Filter::And(all) => all
             .iter()
-            .filter_map(|f| anchor(f, uses))
+            .filter_map(|f| anchor(f, uses, generic))
             .min_by_key(|(_, cost)| *cost),
         Filter::Or(any) => {
             let mut leaves = Vec::new();
             let mut cost = 0u64;
             for branch in any {
-                let (more, c) = anchor(branch, uses)?;
+                let (more, c) = anchor(branch, uses, generic)?;
                 leaves.extend(more);
                 cost += c;
             }
