@@ -51,6 +51,11 @@ pub struct Limits {
     pub max_buffered_alerts: usize,
     /// How late (in event time) an event may arrive and still be put in order.
     pub reorder_window_ms: u64,
+    /// Seeds the hashing of join keys. The engine has no entropy of its
+    /// own (a wasm module imports nothing): a host facing untrusted events
+    /// passes a random seed, so that key values crafted to collide under
+    /// one seed (pile up in one bucket) do not under its own.
+    pub hash_seed: u64,
 }
 
 impl Default for Limits {
@@ -62,6 +67,7 @@ impl Default for Limits {
             max_total_state_bytes: 512 << 20,
             max_buffered_alerts: 10_000,
             reorder_window_ms: 0,
+            hash_seed: 0,
         }
     }
 }

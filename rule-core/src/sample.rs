@@ -33,7 +33,7 @@ pub struct Sampler {
     stage_count: usize,
     max_per_key: usize,
     keep_per_stage: usize,
-    keys: hashbrown::HashMap<Key, KeyState>,
+    keys: hashbrown::HashMap<Key, KeyState, crate::sequence::KeyHasher>,
     /// Keys in the order they were first seen, for eviction.
     by_age: VecDeque<(Key, u64)>,
     next_id: u64,
@@ -53,14 +53,14 @@ struct KeyState {
 }
 
 impl Sampler {
-    pub fn new(stage_count: usize, max_per_key: usize) -> Sampler {
+    pub fn new(stage_count: usize, max_per_key: usize, hash_seed: u64) -> Sampler {
         Sampler {
             stage_count,
             max_per_key,
             keep_per_stage: stage_count
                 .saturating_mul(max_per_key)
                 .clamp(1, MAX_KEPT_PER_STAGE),
-            keys: hashbrown::HashMap::new(),
+            keys: hashbrown::HashMap::with_hasher(crate::sequence::key_hasher(hash_seed)),
             by_age: VecDeque::new(),
             next_id: 0,
             state_bytes: 0,

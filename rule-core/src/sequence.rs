@@ -27,7 +27,15 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::hash::BuildHasher;
 
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::HashTable;
+
+/// How join keys are hashed: foldhash, seeded by [`crate::Limits::hash_seed`].
+pub type KeyHasher = foldhash::fast::FixedState;
+
+/// The hasher of join keys for a seed.
+pub fn key_hasher(seed: u64) -> KeyHasher {
+    foldhash::fast::FixedState::with_seed(seed)
+}
 
 /// Where an event stands in the stream: event time in ms, then the
 /// tiebreaker (its value in an order-preserving encoding, absent last; 0
@@ -217,17 +225,17 @@ pub struct Matcher {
     maxspan_ms: Option<i64>,
     layout: MissingLayout,
     /// Per key, the latest leading missing-stage events.
-    leading: hashbrown::HashMap<Key, Leading>,
+    leading: hashbrown::HashMap<Key, Leading, KeyHasher>,
     /// Leading events in time order, to forget them past maxspan.
     leading_age: VecDeque<(i64, Key)>,
     /// Completed sequences waiting for their trailing window, by deadline.
     waiting: BTreeMap<(i64, u64), Waiting>,
-    waiting_by_key: hashbrown::HashMap<Key, Vec<(i64, u64)>>,
+    waiting_by_key: hashbrown::HashMap<Key, Vec<(i64, u64)>, KeyHasher>,
     waiting_seq: u64,
     slots: Vec<Slot>,
     free: Vec<u32>,
     index: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+    hasher: KeyHasher,
     /// Slots in the order their sequences started; stale entries are skipped.
     by_age: VecDeque<(u32, u32)>,
     pending: usize,
@@ -238,20 +246,25 @@ pub struct Matcher {
 impl Matcher {
     /// A matcher for `stage_count` positive stages, with missing-event
     /// stages where `layout` says (`MissingLayout::default()`: none).
-    pub fn new(stage_count: usize, maxspan_ms: Option<i64>, layout: MissingLayout) -> Matcher {
+    pub fn new(
+        stage_count: usize,
+        maxspan_ms: Option<i64>,
+        layout: MissingLayout,
+        hash_seed: u64,
+    ) -> Matcher {
         Matcher {
             stage_count,
             maxspan_ms,
             layout,
-            leading: hashbrown::HashMap::new(),
+            leading: hashbrown::HashMap::with_hasher(key_hasher(hash_seed)),
             leading_age: VecDeque::new(),
             waiting: BTreeMap::new(),
-            waiting_by_key: hashbrown::HashMap::new(),
+            waiting_by_key: hashbrown::HashMap::with_hasher(key_hasher(hash_seed)),
             waiting_seq: 0,
             slots: Vec::new(),
             free: Vec::new(),
             index: HashTable::new(),
-            hasher: DefaultHashBuilder::default(),
+            hasher: key_hasher(hash_seed),
             by_age: VecDeque::new(),
             pending: 0,
             state_bytes: 0,
@@ -727,6 +740,58 @@ impl Matcher {
             self.by_age.pop_front();
             self.remove(index);
             self.counts.evictions += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::hash::BuildHasher;
+
+    /// The bucket a hash table of 4096 buckets puts a key in (hashbrown
+    /// takes the low bits), and the 7 bits it compares first (the top).
+    fn slot(hasher: &KeyHasher, stage: usize, key: &Key) -> (u64, u64) {
+        let h = hasher.hash_one((stage, key));
+        (h & 0xfff, h >> 57)
+    }
+
+    #[test]
+    fn keys_crafted_to_collide_under_one_seed_spread_under_another() {
+        // What an attacker who knows the seed can do: search entity ids
+        // that all land in one bucket with the same control bits, so that
+        // every lookup walks all of them.
+        let known = key_hasher(0);
+        let target = slot(&known, 0, &Key::new([Some("seed")]));
+        let mut crafted = Vec::new();
+        let mut n = 0u64;
+        while crafted.len() < 32 {
+            let value = alloc::format!("entity-{n}");
+            n += 1;
+            let key = Key::new([Some(value.as_str())]);
+            if slot(&known, 0, &key) == target {
+                crafted.push(key);
+            }
+        }
+        // A host's own seed: the same keys spread as any keys do.
+        let host = key_hasher(0x9e37_79b9_7f4a_7c15);
+        let mut buckets: hashbrown::HashMap<u64, usize> = hashbrown::HashMap::new();
+        for key in &crafted {
+            *buckets.entry(slot(&host, 0, key).0).or_default() += 1;
+        }
+        let fullest = buckets.values().copied().max().unwrap_or(0);
+        assert!(buckets.len() >= 28, "{} buckets", buckets.len());
+        assert!(fullest <= 2, "{fullest} keys in one bucket");
+    }
+
+    #[test]
+    fn the_matcher_finds_keys_whatever_the_seed() {
+        for seed in [0, 1, u64::MAX] {
+            let mut m = Matcher::new(2, None, MissingLayout::default(), seed);
+            let key = Key::new([Some("h1")]);
+            m.restore_pending(0, key.clone(), 0, (0, 0, 1), alloc::vec![Arc::from("{}")]);
+            assert!(m.find(0, &key).is_some());
+            assert_eq!(m.pending(), 1);
         }
     }
 }

@@ -83,6 +83,8 @@ export interface RuleEngineOptions {
   maxBufferedAlerts?: number;
   /** How late (event time, ms) an event may come and still be put in order. Default 0. */
   reorderWindowMs?: number;
+  /** Seeds the hashing of join keys: pass a random one (e.g. from crypto.getRandomValues) where events are untrusted. Default 0. */
+  hashSeed?: number;
 }
 
 /** Elasticsearch's EQL request parameters, all optional; each overrides the rule's own. */
@@ -429,7 +431,9 @@ impl RuleEngine {
     /// The EQL query this engine runs.
     #[wasm_bindgen(getter)]
     pub fn query(&self) -> String {
-        self.engine.rule().map_or_else(String::new, |r| r.query.clone())
+        self.engine
+            .rule()
+            .map_or_else(String::new, |r| r.query.clone())
     }
 
     /// The metadata alerts of this engine carry.
@@ -733,6 +737,7 @@ fn limits_from(value: JsValue) -> Result<Limits, JsValue> {
             .unwrap_or(d.max_total_state_bytes),
         max_buffered_alerts: options.max_buffered_alerts.unwrap_or(d.max_buffered_alerts),
         reorder_window_ms: options.reorder_window_ms.unwrap_or(d.reorder_window_ms),
+        hash_seed: options.hash_seed.unwrap_or(d.hash_seed),
     })
 }
 
@@ -825,13 +830,14 @@ fn options_error(message: &str) -> JsValue {
 }
 
 /// The fields of [`Options`], as JS spells them.
-const OPTION_NAMES: [&str; 6] = [
+const OPTION_NAMES: [&str; 7] = [
     "maxEventBytes",
     "maxPendingSequences",
     "maxStateBytes",
     "maxTotalStateBytes",
     "maxBufferedAlerts",
     "reorderWindowMs",
+    "hashSeed",
 ];
 
 /// `Limits` in camelCase, for the constructor and the `limits` getter.
@@ -850,6 +856,8 @@ struct Options {
     max_buffered_alerts: Option<usize>,
     #[serde(default)]
     reorder_window_ms: Option<u64>,
+    #[serde(default)]
+    hash_seed: Option<u64>,
 }
 
 impl From<&Limits> for Options {
@@ -861,6 +869,7 @@ impl From<&Limits> for Options {
             max_total_state_bytes: Some(l.max_total_state_bytes),
             max_buffered_alerts: Some(l.max_buffered_alerts),
             reorder_window_ms: Some(l.reorder_window_ms),
+            hash_seed: Some(l.hash_seed),
         }
     }
 }

@@ -265,6 +265,7 @@ test('options are the limits in camelCase; unknown or bad ones are refused', () 
     maxTotalStateBytes: 536870912,
     maxBufferedAlerts: 5,
     reorderWindowMs: 2000,
+    hashSeed: 0,
   });
   throwsWith(() => new RuleEngine(undefined, { reorderWindow: 5 }), { code: -12, kind: 'options', message: /unknown option "reorderWindow"/ });
   throwsWith(() => new RuleEngine(undefined, { maxEventBytes: -1 }), { code: -12, kind: 'options' });

@@ -241,7 +241,7 @@ impl Engine {
                 index: rule.index.clone(),
                 anchored: false,
             });
-            rules.push(RuleRun::new(rule, plan, kinds));
+            rules.push(RuleRun::new(rule, plan, kinds, limits.hash_seed));
         }
         // Shared literal tests pay off from two rules on.
         let prefilter = (rules.len() > 1).then(|| {

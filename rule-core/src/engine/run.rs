@@ -113,6 +113,8 @@ pub(crate) struct RuleRun {
     pub(crate) counts: RuleStats,
     /// In a pack, each stage's anchor (then `until`'s): see [`Prefilter`].
     pub(crate) anchors: RuleAnchors,
+    /// Seeds the hashing of join keys ([`Limits::hash_seed`]).
+    hash_seed: u64,
 }
 
 /// What the engine hands a rule with an event: where the event stands and
@@ -139,12 +141,12 @@ impl EventRef<'_> {
 }
 
 impl RuleRun {
-    pub(crate) fn new(rule: Rule, plan: Plan, kinds: Vec<ValueKind>) -> RuleRun {
+    pub(crate) fn new(rule: Rule, plan: Plan, kinds: Vec<ValueKind>, hash_seed: u64) -> RuleRun {
         let template = AlertTemplate::new(&rule.meta, plan.key_names.clone());
         let (stage_roles, positives, layout) = stage_roles(&plan);
-        let matcher = Matcher::new(positives, plan.maxspan_ms, layout);
+        let matcher = Matcher::new(positives, plan.maxspan_ms, layout, hash_seed);
         let sampler = match plan.shape {
-            Shape::Sample { max_per_key } => Some(Sampler::new(positives, max_per_key)),
+            Shape::Sample { max_per_key } => Some(Sampler::new(positives, max_per_key, hash_seed)),
             Shape::Events | Shape::Sequence => None,
         };
         let counts = RuleStats {
@@ -168,6 +170,7 @@ impl RuleRun {
             plan,
             counts,
             anchors: Vec::new(),
+            hash_seed,
         }
     }
 
@@ -256,9 +259,9 @@ impl RuleRun {
     /// begins (what scripts and pipes counted stays).
     pub(crate) fn reset(&mut self) {
         let (_, positives, layout) = stage_roles(&self.plan);
-        self.matcher = Matcher::new(positives, self.plan.maxspan_ms, layout);
+        self.matcher = Matcher::new(positives, self.plan.maxspan_ms, layout, self.hash_seed);
         if let Shape::Sample { max_per_key } = self.plan.shape {
-            self.sampler = Some(Sampler::new(positives, max_per_key));
+            self.sampler = Some(Sampler::new(positives, max_per_key, self.hash_seed));
         }
         self.reorder.clear();
         self.completed.clear();
