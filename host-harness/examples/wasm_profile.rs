@@ -9,7 +9,10 @@
 //! perf report --no-children
 //! ```
 //!
-//! Arguments: MODULE FILE [event|batch] [REPEAT] [fuel|epoch|none].
+//! Arguments: MODULE FILE [event|batch] [REPEAT] [fuel|fuel-once|epoch|none].
+//! `fuel` refuels before every call, as the host does; `fuel-once` fills
+//! the tank once per run, to see what the refills cost (nothing measurable:
+//! the cost of fuel is the counting compiled into the code).
 
 use std::time::Instant;
 
@@ -27,6 +30,8 @@ struct Api<'a> {
 fn refuel(store: &mut Store<()>, cpu: &str) -> wasmtime::Result<()> {
     match cpu {
         "fuel" => store.set_fuel(u64::MAX / 2)?,
+        // Filled when the store is made (`main`), never again.
+        "fuel-once" => {}
         "epoch" => store.set_epoch_deadline(u64::MAX / 2),
         _ => {}
     }
@@ -87,7 +92,9 @@ fn main() -> wasmtime::Result<()> {
     let (module_path, file) = match (args.get(1), args.get(2)) {
         (Some(m), Some(f)) => (m, f),
         _ => {
-            eprintln!("usage: wasm_profile MODULE FILE [event|batch] [REPEAT] [fuel|epoch|none]");
+            eprintln!(
+                "usage: wasm_profile MODULE FILE [event|batch] [REPEAT] [fuel|fuel-once|epoch|none]"
+            );
             std::process::exit(2);
         }
     };
@@ -98,7 +105,7 @@ fn main() -> wasmtime::Result<()> {
     let mut config = Config::new();
     config.profiler(ProfilingStrategy::PerfMap);
     match cpu {
-        "fuel" => {
+        "fuel" | "fuel-once" => {
             config.consume_fuel(true);
         }
         "epoch" => {
@@ -117,6 +124,9 @@ fn main() -> wasmtime::Result<()> {
     for _ in 0..repeat {
         let mut store = Store::new(&engine, ());
         refuel(&mut store, cpu)?;
+        if cpu == "fuel-once" {
+            store.set_fuel(u64::MAX / 2)?;
+        }
         let instance = Instance::new(&mut store, &module, &[])?;
         let memory = instance
             .get_memory(&mut store, "memory")

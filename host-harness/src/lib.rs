@@ -30,7 +30,7 @@ pub use module_file::{
 pub use native::NativeDetector;
 pub use wasm::{
     workspace_dir, CpuLimit, ExportSig, HostLimits, WasmDetector, WasmModule, ABI_EXPORTS,
-    ABI_VERSION, OPTIONAL_EXPORTS,
+    ABI_VERSION, DEFAULT_DEADLINE, DEFAULT_FUEL, OPTIONAL_EXPORTS,
 };
 
 /// Error codes of the ABI beyond rule-core's `PushError::code` (-1 to -10).

@@ -24,16 +24,40 @@ pub const ABI_VERSION: u32 = rule_wasm::ABI_VERSION;
 pub enum CpuLimit {
     /// Deterministic: each call gets `base + per_byte * input_len` units of
     /// fuel (about one per wasm instruction) and traps when they run out.
+    /// Wasmtime counts fuel in every basic block: the seed rule runs about
+    /// 4 % slower than under a deadline (BENCHMARKS.md, "CPU bound: fuel vs
+    /// epoch").
     Fuel { base: u64, per_byte: u64 },
     /// Wall clock: each call traps once `deadline` has passed (epoch
-    /// interruption, checked every `tick`).
+    /// interruption: a thread ticks the engine's epoch every `tick`, and the
+    /// compiled code compares it with the call's deadline at function
+    /// entries and loop back-edges). The default.
     Deadline { deadline: Duration, tick: Duration },
     /// No CPU bound: a call that never returns hangs the host. Only for
-    /// measuring what the bound costs (`rulehost bench`: fuel and epoch
-    /// checks on every loop back-edge make the engine ~45% slower), or for
-    /// a host that bounds the whole thread some other way.
+    /// measuring what the bound costs (`rulehost bench`: the deadline's
+    /// checks make the seed rule about 13 % slower, fuel about 18 %), or
+    /// for a host that bounds the whole thread some other way.
     Unbounded,
 }
+
+/// The default CPU bound per call: 10 s of wall time, checked every 10 ms.
+/// A call of the engine takes microseconds per event and well under a
+/// second for the largest inputs the default limits let in; the margin is
+/// for a configure of a large pack or a restore on a loaded machine (wall
+/// time counts the time others take the core). Only a module that runs
+/// away reaches it.
+pub const DEFAULT_DEADLINE: CpuLimit = CpuLimit::Deadline {
+    deadline: Duration::from_secs(10),
+    tick: Duration::from_millis(10),
+};
+
+/// The fuel bound `--fuel` and earlier versions used: 2e9 units for any
+/// call and 5 000 more per input byte (the engine uses 100 to 200 units
+/// per byte of Defend-shaped events, so 25x or more).
+pub const DEFAULT_FUEL: CpuLimit = CpuLimit::Fuel {
+    base: 2_000_000_000,
+    per_byte: 5_000,
+};
 
 /// Bounds on what the module may take from the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,12 +76,9 @@ impl Default for HostLimits {
         HostLimits {
             max_memory_bytes: 1 << 30,
             max_table_elements: 1 << 16,
-            // The engine uses 100 to 200 units per byte of Defend-shaped
-            // events; this leaves 25x or more, and 2e9 for anything else.
-            cpu: CpuLimit::Fuel {
-                base: 2_000_000_000,
-                per_byte: 5_000,
-            },
+            // The cheapest bound that still ends a runaway call (measured
+            // against fuel in BENCHMARKS.md).
+            cpu: DEFAULT_DEADLINE,
         }
     }
 }

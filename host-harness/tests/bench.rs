@@ -29,8 +29,8 @@ const IN_PROCESS: &[&str] = &[
     "native-batch",
     "wasm",
     "wasm-batch",
-    "wasm-epoch",
-    "wasm-epoch-batch",
+    "wasm-fuel",
+    "wasm-fuel-batch",
     "wasm-unbounded",
     "wasm-unbounded-batch",
 ];

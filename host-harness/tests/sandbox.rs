@@ -131,6 +131,27 @@ fn an_endless_loop_runs_out_of_fuel() {
     assert_eq!(d.push_event(b"a").unwrap(), 1);
 }
 
+/// The bound a host gets without asking (a 10 s deadline since fuel was
+/// measured to cost more): it still ends a loop, in about its 10 s.
+#[test]
+fn the_default_bound_ends_an_endless_loop() {
+    let limits = HostLimits {
+        max_memory_bytes: 4 << 20,
+        ..HostLimits::default()
+    };
+    assert_eq!(limits.cpu, host_harness::DEFAULT_DEADLINE);
+    let mut d = load(limits).instantiate().unwrap();
+    let started = Instant::now();
+    match d.push_event(b"L") {
+        Err(HostError::Trap { cause, .. }) => assert_eq!(cause, TrapCause::Deadline),
+        other => panic!("expected a deadline, got {other:?}"),
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(9900), "{took:?}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    assert_eq!(d.push_event(b"a").unwrap(), 1);
+}
+
 #[test]
 fn an_endless_loop_passes_its_deadline() {
     let limits = HostLimits {

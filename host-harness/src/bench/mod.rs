@@ -25,14 +25,14 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use host_harness::{build_component, build_module, CpuLimit, HostLimits};
+use host_harness::{build_component, build_module, CpuLimit, HostLimits, DEFAULT_FUEL};
 use rule_core::{Engine, Limits};
 
 use crate::gen::ProfileArg;
 use fill::Fill;
 use input::{retime, Input};
 use report::{goals, mib, table};
-use rows::{run_rows, Artifact, Plan, EPOCH};
+use rows::{run_rows, Artifact, Plan};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -179,15 +179,15 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
     let mut modules = vec![
         (
             "wasm".to_string(),
-            "core module, wasmtime, fuel".to_string(),
+            "core module, wasmtime, epoch deadline (the host's default CPU bound)".to_string(),
             core.clone(),
             HostLimits::default().cpu,
         ),
         (
-            "wasm-epoch".to_string(),
-            "core module, wasmtime, epoch deadline".to_string(),
+            "wasm-fuel".to_string(),
+            "core module, wasmtime, fuel (the host's other CPU bound)".to_string(),
             core.clone(),
-            EPOCH,
+            DEFAULT_FUEL,
         ),
         (
             "wasm-unbounded".to_string(),
@@ -202,7 +202,7 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
             .ok_or_else(|| format!("--extra-module {spec}: LABEL=FILE"))?;
         modules.push((
             format!("wasm-{label}"),
-            format!("core module built {label}, wasmtime, fuel"),
+            format!("core module built {label}, wasmtime, epoch deadline"),
             std::rc::Rc::new(Artifact::new(Some(path.into()), build_module)),
             HostLimits::default().cpu,
         ));

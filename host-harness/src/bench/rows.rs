@@ -2,7 +2,6 @@
 //! and `run_rows`, which measures every selected row.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use host_harness::{workspace_dir, CpuLimit, HostError, HostLimits, WasmComponent};
 use rule_core::Limits;
@@ -69,11 +68,6 @@ impl Artifact {
             .map_err(Clone::clone)
     }
 }
-
-pub(super) const EPOCH: CpuLimit = CpuLimit::Deadline {
-    deadline: Duration::from_secs(60),
-    tick: Duration::from_millis(10),
-};
 
 /// Measures every selected row on `input`, with `fill` first when given.
 pub(super) fn run_rows(
@@ -180,11 +174,11 @@ pub(super) fn run_rows(
         let (key, what) = match mode {
             Mode::Event => (
                 "component",
-                "component (WIT rule:detector), wasmtime, fuel, push-event per event",
+                "component (WIT rule:detector), wasmtime, epoch deadline, push-event per event",
             ),
             Mode::Batch => (
                 "component-batch",
-                "component (WIT rule:detector), wasmtime, fuel, push-events per 1 MiB batch",
+                "component (WIT rule:detector), wasmtime, epoch deadline, push-events per 1 MiB batch",
             ),
         };
         let component = || {
