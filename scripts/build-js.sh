@@ -4,7 +4,10 @@
 #
 #   rule-js/pkg/web    ES module for browsers (`--target web`)
 #   rule-js/pkg/node   CommonJS for Node (`--target nodejs`)
-#   playground/pkg     a copy of pkg/web, so the playground is servable alone
+#   playground/pkg     a copy of pkg/web, so the playground is servable alone,
+#                      and linux-pack.json: Elastic's Linux + Defend rules
+#                      (scripts/build-linux-pack.py, from ../shared), the
+#                      playground's bundled pack
 #
 # Installs what is missing: the wasm32-unknown-unknown target and
 # wasm-bindgen-cli at exactly the version rule-js/Cargo.toml pins for the
@@ -55,6 +58,13 @@ echo '{ "type": "commonjs" }' > rule-js/pkg/node/package.json
 
 rm -rf playground/pkg
 cp -r rule-js/pkg/web playground/pkg
+# The bundled pack, when the rules are there (the page says so when not).
+pack_list=../shared/detection-rules/linux-defend.txt
+if [ -f "$pack_list" ]; then
+    python3 scripts/build-linux-pack.py "$pack_list" playground/pkg/linux-pack.json
+else
+    echo "build-js: $pack_list not found: no bundled pack in playground/pkg" >&2
+fi
 
 size=$(wc -c < rule-js/pkg/web/rule_js_bg.wasm)
 echo "build-js: wasm-bindgen $version; rule_js_bg.wasm is $size bytes; rule-js/pkg/{web,node}, playground/pkg"
