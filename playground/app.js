@@ -18,11 +18,33 @@ const ui = {
   rows: $('event-rows'),
   explanation: $('explanation'),
   explainTitle: $('explain-title'),
+  editor: $('rule-editor'),
+  pack: $('pack'),
+  packTitle: $('pack-title'),
+  packSource: $('pack-source'),
+  packCount: $('pack-count'),
+  packRefused: $('pack-refused'),
+  packRuleList: $('pack-rule-list'),
+  stagesHead: $('stages-head'),
+  explainRuleBox: $('explain-rule-box'),
+  explainRule: $('explain-rule'),
 };
 
-/** The last run: its engine (kept for explain) and its events by line. */
-let current = { engine: null, events: [], selected: null };
+/**
+ * The last run: its engine (kept for explain), its events by line, and in
+ * pack mode the pack's rules and the one the explanation and the stage
+ * badges are about (`ruleIndex`, its place in `engine.rules`).
+ */
+let current = { engine: null, events: [], selected: null, rules: [], ruleIndex: 0 };
 let ruleError = null;
+/**
+ * Pack mode when set: `{ title, source, texts, names }` (each text a rule,
+ * EQL or TOML; `names` say where each came from, a file name or a path).
+ * Unset: the editor's one rule (the default).
+ */
+let pack = null;
+/** The pack's rule the user picked last (kept across runs of the same pack). */
+let pickedRule = null;
 
 // ---------------------------------------------------------------- helpers
 
@@ -117,6 +139,7 @@ function revealError() {
  */
 function compile({ reveal = false } = {}) {
   const reorderWindowMs = Math.max(0, Math.floor(Number(ui.reorder.value) || 0));
+  if (pack) return compilePack(reorderWindowMs);
   try {
     const engine = new RuleEngine(ui.rule.value, { reorderWindowMs });
     ruleError = null;
@@ -153,6 +176,150 @@ function compile({ reveal = false } = {}) {
     if (reveal) revealError();
     return null;
   }
+}
+
+// ---------------------------------------------------------------- pack
+
+/** Shows the pack panel instead of the editor (or back, `pack` unset). */
+function showMode() {
+  ui.editor.hidden = Boolean(pack);
+  ui.pack.hidden = !pack;
+  ui.explainRuleBox.hidden = !pack;
+  ui.stagesHead.title = pack ? 'the stages of the rule picked for the explanation' : '';
+  if (pack) {
+    ui.ruleOk.hidden = true;
+    ui.ruleError.hidden = true;
+    ui.packTitle.textContent = pack.title;
+    ui.packSource.textContent = pack.source;
+  } else {
+    renderEditor();
+  }
+}
+
+/** Where the pack's text `i` came from, for a refused rule without a name. */
+function refusedName(r) {
+  const m = /^ruleTexts\[(\d+)\]$/.exec(r.name);
+  if (m) return pack.names[Number(m[1])] ?? r.name;
+  return r.id ? `${r.name} (${r.id})` : r.name;
+}
+
+/** Builds the pack's engine; shows how many rules run and which are refused, and why. */
+function compilePack(reorderWindowMs) {
+  let engine;
+  try {
+    engine = RuleEngine.pack(pack.texts, { reorderWindowMs });
+  } catch (e) {
+    ui.ruleError.hidden = false;
+    ui.ruleError.replaceChildren(el('strong', { class: 'where', text: 'Pack' }), el('pre', { class: 'reason', text: e.message }));
+    ui.packCount.textContent = `No rule of the ${pack.texts.length} compiles.`;
+    ui.packRefused.replaceChildren();
+    ui.packRuleList.replaceChildren();
+    return null;
+  }
+  ui.ruleError.hidden = true;
+  const rules = engine.rules;
+  const refused = engine.stats().refusedRules ?? [];
+  ui.packCount.replaceChildren(
+    el('strong', { text: `${rules.length} rule${rules.length === 1 ? '' : 's'} loaded` }),
+    refused.length ? `, ${refused.length} refused (of ${pack.texts.length}):` : ` (of ${pack.texts.length}), none refused`);
+  ui.packCount.dataset.rules = rules.length;
+  ui.packCount.dataset.refused = refused.length;
+  ui.packRefused.replaceChildren(...refused.map((r) => el('li', { class: 'refused-rule' },
+    el('strong', { text: refusedName(r) }), el('pre', { class: 'reason', text: r.error }))));
+  return engine;
+}
+
+/** The pack's rules in the select of the explanation and in the list, with their alert counts. */
+function renderPackRules(rules, stats) {
+  const counts = stats.rules ?? [];
+  const label = (r, i) => `${i + 1}. ${r.name}${counts[i]?.alerts ? ` — ⚑${counts[i].alerts}` : ''}`;
+  ui.explainRule.replaceChildren(...rules.map((r, i) => el('option', { value: i, text: label(r, i) })));
+  ui.explainRule.value = String(current.ruleIndex);
+  ui.packRuleList.replaceChildren(...rules.map((r, i) => el('li', { 'data-rule': i },
+    el('button', { type: 'button', class: 'link', text: r.name, title: 'explain with this rule', onclick: () => pickRule(i) }),
+    ' ', el('span', { class: 'hint', text: [r.severity, counts[i]?.alerts ? `${counts[i].alerts} alert${counts[i].alerts === 1 ? '' : 's'}` : ''].filter(Boolean).join(' · ') }))));
+}
+
+/** Makes the pack's rule `i` the one explained and badged; re-explains the selected event. */
+function pickRule(i) {
+  if (!pack || !current.engine || i < 0 || i >= current.rules.length) return;
+  current.ruleIndex = i;
+  pickedRule = { pack, id: current.rules[i].id, index: i };
+  ui.explainRule.value = String(i);
+  stageVerdicts(current.engine, current.events);
+  renderEvents(current.events);
+  if (current.selected) select(current.selected);
+  else ui.explainTitle.textContent = `pick an event · ${current.rules[i].name}`;
+}
+
+/** The place in `rules` of an alert's rule. */
+function ruleIndexOf(alert) {
+  const i = current.rules.findIndex((r) => r.id === alert.rule?.id && r.name === alert.rule?.name);
+  return i >= 0 ? i : current.rules.findIndex((r) => r.id === alert.rule?.id);
+}
+
+let linuxPack = null;
+/** The bundled pack (playground/pkg/linux-pack.json, made by scripts/build-js.sh). */
+async function loadLinuxPack() {
+  if (!linuxPack) {
+    let res;
+    try {
+      res = await fetch('./pkg/linux-pack.json');
+    } catch {
+      res = null;
+    }
+    if (!res?.ok) {
+      ui.status.className = 'status bad';
+      ui.status.textContent = 'The Linux pack is not bundled (pkg/linux-pack.json): scripts/build-js.sh makes it from ../shared/detection-rules.';
+      return;
+    }
+    linuxPack = await res.json();
+  }
+  pack = {
+    title: `Elastic's Linux + Defend pack`,
+    source: `elastic/detection-rules, ${linuxPack.license}`,
+    texts: linuxPack.rules.map((r) => r.text),
+    names: linuxPack.rules.map((r) => r.path),
+  };
+  showMode();
+  run();
+}
+
+/** Whether a rule text is TOML (as rule-js decides: a first `[section]` line, or a `[rule]` one). */
+function looksLikeToml(text) {
+  const firstLine = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  return Boolean(firstLine?.startsWith('[')) || text.split('\n').some((l) => l.trim() === '[rule]' || l.trim() === '[metadata]');
+}
+
+/**
+ * A file's rule for a pack. Bare EQL would carry the embedded rule's id and
+ * name (so its alerts could not be told from that rule's): it goes in as a
+ * TOML rule named after its file.
+ */
+function packText(text, fileName) {
+  if (looksLikeToml(text)) return text;
+  const name = JSON.stringify(fileName);
+  return `[rule]\nrule_id = ${name}\nname = ${name}\nlanguage = "eql"\nquery = ${JSON.stringify(text)}\n`;
+}
+
+/** Rule files picked or dropped: several make a pack, one opens in the editor. */
+async function loadRuleFiles(fileList) {
+  const files = [...(fileList ?? [])];
+  if (!files.length) return;
+  const texts = await Promise.all(files.map((f) => f.text()));
+  if (files.length === 1) {
+    pack = null;
+    ui.rule.value = texts[0];
+  } else {
+    pack = {
+      title: `A pack of ${files.length} files`,
+      source: '',
+      texts: texts.map((t, i) => packText(t, files[i].name)),
+      names: files.map((f) => f.name),
+    };
+  }
+  showMode();
+  run();
 }
 
 // ---------------------------------------------------------------- run
@@ -213,60 +380,103 @@ function run() {
       return evs[0]?.line;
     });
   });
-  // Stage verdicts for the list (bounded, so a big file stays quick).
-  const EXPLAIN_LIST_MAX = 5000;
-  events.forEach((ev, i) => {
-    if (ev.refused || i >= EXPLAIN_LIST_MAX) return;
-    try {
-      ev.stages = engine.explain(ev.raw).stages.map((s) => (s.joins ? 'joins' : s.passes ? 'passes' : 'fails'));
-    } catch {
-      ev.stages = null;
-    }
-  });
-
-  current = { engine, events, selected: null };
+  // In a pack, the rule explained: the one picked last in this pack, else
+  // the first alert's, else the first.
+  const rules = pack ? engine.rules : [];
+  current = { engine, events, selected: null, rules, ruleIndex: 0 };
+  if (pack) {
+    const kept = pickedRule?.pack === pack && rules[pickedRule.index]?.id === pickedRule.id ? pickedRule.index : -1;
+    current.ruleIndex = kept >= 0 ? kept : Math.max(0, alerts.length ? ruleIndexOf(alerts[0]) : 0);
+    renderPackRules(rules, stats);
+  }
+  stageVerdicts(engine, events);
   renderAlerts(alerts);
   renderEvents(events);
   ui.explanation.replaceChildren(el('p', { class: 'empty', text: 'Click an event above to see how each stage judges it.' }));
   ui.explainTitle.textContent = 'pick an event';
 
   ui.status.className = report.refused.length ? 'status warn' : 'status good';
+  const fired = (stats.rules ?? []).filter((r) => r.alerts > 0).length;
   ui.status.replaceChildren(
     el('strong', { text: `${alerts.length} alert${alerts.length === 1 ? '' : 's'}` }),
     ` from ${report.taken} event${report.taken === 1 ? '' : 's'}`,
     report.refused.length ? `, ${report.refused.length} line${report.refused.length === 1 ? '' : 's'} refused` : '',
-    ` · per stage: ${stats.stageMatches.join(' / ')} passed · ${ms.toFixed(1)} ms`,
+    pack
+      ? ` · ${fired} of ${rules.length} rule${rules.length === 1 ? '' : 's'} fired`
+      : ` · per stage: ${stats.stageMatches.join(' / ')} passed`,
+    ` · ${ms.toFixed(1)} ms`,
   );
   const firstAlerted = events.find((e) => e.alerts.length);
   if (firstAlerted && !current.selected) select(firstAlerted);
 }
 
+/**
+ * Stage verdicts for the list (bounded, so a big file stays quick): of the
+ * rule, or in a pack of the rule picked for the explanation.
+ */
+function stageVerdicts(engine, events) {
+  const EXPLAIN_LIST_MAX = 5000;
+  events.forEach((ev, i) => {
+    ev.stages = null;
+    if (ev.refused || i >= EXPLAIN_LIST_MAX) return;
+    try {
+      const explanation = pack ? engine.explainRule(current.ruleIndex, ev.raw) : engine.explain(ev.raw);
+      ev.stages = explanation.stages.map((s) => (s.joins ? 'joins' : s.passes ? 'passes' : 'fails'));
+    } catch {
+      ev.stages = null;
+    }
+  });
+}
+
 function renderAlerts(alerts) {
   ui.alertCount.textContent = String(alerts.length);
   if (!alerts.length) {
-    ui.alerts.replaceChildren(el('li', { class: 'empty', text: 'No alert: no sequence completed.' }));
+    ui.alerts.replaceChildren(el('li', { class: 'empty', text: pack ? 'No alert: no rule of the pack fired.' : 'No alert: no sequence completed.' }));
     return;
   }
-  ui.alerts.replaceChildren(...alerts.map((a, n) => {
-    const keys = Object.entries(a)
-      .filter(([k]) => !['@timestamp', 'event', 'message', 'rule', 'threat', 'kibana', 'Events', '_lines'].includes(k))
-      .flatMap(([k, v]) => flatten(k, v));
-    return el('li', { class: 'alert', 'data-alert': n + 1 },
-      el('div', { class: 'alert-head' },
-        el('span', { class: 'sev', text: a.kibana?.alert?.severity ?? '' }),
-        el('strong', { text: a.rule?.name ?? a.message }),
-        el('time', { text: a['@timestamp'] })),
-      el('div', { class: 'keys' }, keys.map(([k, v]) => el('span', { class: 'key' }, el('code', { text: k }), ' ', v))),
-      el('ol', { class: 'seq' }, (a.Events ?? []).map((e, i) => el('li', {},
-        el('button', {
-          type: 'button',
-          class: 'link',
-          onclick: () => { const ev = current.events.find((x) => x.line === a._lines[i]); if (ev) select(ev); },
-        }, a._lines[i] ? `line ${a._lines[i]}` : 'event'),
-        ` ${first(get(e, 'event.category')) ?? ''} · ${get(e, 'event.action') ?? ''} · `,
-        el('code', { text: get(e, 'file.path') ?? get(e, 'destination.ip') ?? '' })))),
-      el('details', {}, el('summary', { text: 'alert JSON' }), el('pre', { text: JSON.stringify({ ...a, _lines: undefined }, null, 2) })));
-  }));
+  if (!pack) {
+    ui.alerts.replaceChildren(...alerts.map((a, n) => renderAlert(a, n)));
+    return;
+  }
+  // A pack: the alerts grouped by their rule, most alerts first.
+  const groups = new Map();
+  alerts.forEach((a, n) => {
+    const index = ruleIndexOf(a);
+    if (!groups.has(index)) groups.set(index, { index, name: a.rule?.name ?? a.message, items: [] });
+    groups.get(index).items.push(renderAlert(a, n, { grouped: true, ruleIndex: index }));
+  });
+  const sorted = [...groups.values()].sort((x, y) => y.items.length - x.items.length || x.index - y.index);
+  ui.alerts.replaceChildren(...sorted.map((g) => el('li', { class: 'rule-group', 'data-rule': g.index },
+    el('div', { class: 'group-head' },
+      el('strong', { class: 'rule-name', text: g.name }),
+      el('span', { class: 'count', text: g.items.length }),
+      el('button', { type: 'button', class: 'link explain-with', text: 'explain with this rule', onclick: () => pickRule(g.index) })),
+    el('ol', { class: 'alerts' }, g.items))));
+}
+
+function renderAlert(a, n, { grouped = false, ruleIndex = -1 } = {}) {
+  const keys = Object.entries(a)
+    .filter(([k]) => !['@timestamp', 'event', 'message', 'rule', 'threat', 'kibana', 'Events', '_lines'].includes(k))
+    .flatMap(([k, v]) => flatten(k, v));
+  return el('li', { class: 'alert', 'data-alert': n + 1 },
+    el('div', { class: 'alert-head' },
+      el('span', { class: 'sev', text: a.kibana?.alert?.severity ?? '' }),
+      grouped ? el('span', { class: 'alert-num', text: `alert ${n + 1}` }) : el('strong', { text: a.rule?.name ?? a.message }),
+      el('time', { text: a['@timestamp'] })),
+    el('div', { class: 'keys' }, keys.map(([k, v]) => el('span', { class: 'key' }, el('code', { text: k }), ' ', v))),
+    el('ol', { class: 'seq' }, (a.Events ?? []).map((e, i) => el('li', {},
+      el('button', {
+        type: 'button',
+        class: 'link',
+        onclick: () => {
+          const ev = current.events.find((x) => x.line === a._lines[i]);
+          if (grouped && ruleIndex >= 0 && ruleIndex !== current.ruleIndex) { current.selected = null; pickRule(ruleIndex); }
+          if (ev) select(ev);
+        },
+      }, a._lines[i] ? `line ${a._lines[i]}` : 'event'),
+      ` ${first(get(e, 'event.category')) ?? ''} · ${get(e, 'event.action') ?? ''} · `,
+      el('code', { text: get(e, 'file.path') ?? get(e, 'destination.ip') ?? get(e, 'process.executable') ?? '' })))),
+    el('details', {}, el('summary', { text: 'alert JSON' }), el('pre', { text: JSON.stringify({ ...a, _lines: undefined }, null, 2) })));
 }
 
 function flatten(prefix, value) {
@@ -317,11 +527,12 @@ function select(ev) {
   current.selected = ev;
   for (const r of ui.rows.querySelectorAll('tr.selected')) r.classList.remove('selected');
   ev.row?.classList.add('selected');
-  ui.explainTitle.textContent = `line ${ev.line}`;
+  const rule = pack ? current.rules[current.ruleIndex] : null;
+  ui.explainTitle.textContent = rule ? `line ${ev.line} · ${rule.name}` : `line ${ev.line}`;
   if (!current.engine) return;
   let explanation;
   try {
-    explanation = current.engine.explain(ev.raw);
+    explanation = rule ? current.engine.explainRule(current.ruleIndex, ev.raw) : current.engine.explain(ev.raw);
   } catch (e) {
     ui.explanation.replaceChildren(el('p', { class: 'refused-why' },
       el('strong', { text: `Refused (code ${e.code}, ${e.kind}): ` }), e.message.replace(/^event refused: /, '')),
@@ -452,8 +663,27 @@ async function main() {
   }
   ui.run.addEventListener('click', run);
   $('reset-rule').addEventListener('click', () => {
+    pack = null;
+    showMode();
     ui.rule.value = RuleEngine.embeddedQuery().replace(/^\n+/, '').replace(/\s+$/, '') + '\n';
     run();
+  });
+  $('edit-single').addEventListener('click', () => { pack = null; showMode(); run(); });
+  $('load-pack').addEventListener('click', loadLinuxPack);
+  $('rule-files').addEventListener('change', async (e) => { await loadRuleFiles(e.target.files); e.target.value = ''; });
+  ui.explainRule.addEventListener('change', () => pickRule(Number(ui.explainRule.value)));
+  const rulePanel = $('rule-panel');
+  rulePanel.addEventListener('dragover', (e) => {
+    if (![...(e.dataTransfer?.types ?? [])].includes('Files')) return;
+    e.preventDefault();
+    rulePanel.classList.add('drop');
+  });
+  rulePanel.addEventListener('dragleave', () => rulePanel.classList.remove('drop'));
+  rulePanel.addEventListener('drop', (e) => {
+    if (!e.dataTransfer?.files?.length) return;
+    e.preventDefault();
+    rulePanel.classList.remove('drop');
+    loadRuleFiles(e.dataTransfer.files);
   });
   $('load-sample').addEventListener('click', async () => { await loadSample(); run(); });
   $('file').addEventListener('change', async (e) => {

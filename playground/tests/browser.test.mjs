@@ -1,7 +1,9 @@
 // The playground end to end, in headless Chromium (Debian's `chromium`),
 // driven by playwright-core: load the page, run the sample, see its alerts,
 // click events and read their explanations, break the rule and see the
-// error in place, drop a file of events.
+// error in place, drop a file of events; load the bundled Linux pack, see
+// the alerts grouped by rule, explain with a rule of the pack, and build a
+// pack from rule files.
 //
 //   scripts/test-browser.sh            (builds first, installs what is missing)
 //   node --test playground/tests/      (needs playground/pkg and npm ci here)
@@ -259,6 +261,131 @@ test('a dropped file of events runs, refused lines shown', async () => {
   // And back to the sample.
   await page.click('#load-sample');
   await page.waitForFunction(() => document.getElementById('alert-count').textContent === '3');
+});
+
+// The groups of alerts as the page shows them: rule name, count, alerts under it.
+const shownGroups = () =>
+  page.$$eval('#alerts li.rule-group', (groups) => groups.map((g) => ({
+    name: g.querySelector('.rule-name').textContent,
+    count: Number(g.querySelector('.group-head .count').textContent),
+    alerts: g.querySelectorAll('li.alert').length,
+  })));
+
+// The bundled pack, and the Node build's engine over it, to cross-check.
+const bundledPack = async () => {
+  const bundle = JSON.parse(await readFile(path.join(root, 'pkg', 'linux-pack.json'), 'utf8'));
+  return { bundle, api: RuleEngine.pack(bundle.rules.map((r) => r.text)) };
+};
+
+test('the bundled Linux pack runs the sample; alerts grouped by rule', async () => {
+  const { bundle, api } = await bundledPack();
+  assert.equal(bundle.count, 327);
+  assert.equal(bundle.rules.length, 327);
+  // What the API says of the same pack and events.
+  const sample = await readFile(path.join(root, 'sample.ndjson'), 'utf8');
+  assert.equal(api.rules.length, 327);
+  api.pushEvents(sample);
+  api.flush();
+  const byRule = new Map();
+  for (const a of api.drainAlerts()) byRule.set(a.rule.name, (byRule.get(a.rule.name) ?? 0) + 1);
+  assert.equal(byRule.get('Network Connection Followed by File Creation'), 3);
+  assert.ok(byRule.size >= 2, 'the sample fires more than the one rule');
+
+  await page.click('#load-pack');
+  await page.waitForSelector('#pack:not([hidden])');
+  await page.waitForSelector('#alerts li.rule-group');
+  assert.equal(await page.isHidden('#rule-editor'), true);
+  assert.match(await page.textContent('#pack-count'), /^327 rules loaded \(of 327\), none refused/);
+  assert.equal(await page.locator('#pack-refused li').count(), 0);
+  const total = [...byRule.values()].reduce((x, y) => x + y, 0);
+  assert.match(await page.textContent('#status'), new RegExp(`^${total} alerts from 25 events · ${byRule.size} of 327 rules fired`));
+  assert.equal(await page.textContent('#alert-count'), String(total));
+  const groups = await shownGroups();
+  assert.deepEqual(
+    groups.map((g) => [g.name, g.count]).sort(),
+    [...byRule.entries()].sort());
+  assert.ok(groups.every((g) => g.count === g.alerts));
+  assert.equal(groups[0].name, 'Network Connection Followed by File Creation', 'most alerts first');
+  // The explain select lists the pack's rules, the first alert's picked.
+  assert.equal(await page.locator('#explain-rule option').count(), 327);
+  assert.match(await page.$eval('#explain-rule', (s) => s.selectedOptions[0].textContent), /Network Connection Followed by File Creation — ⚑3$/);
+  assert.equal(await page.locator('#pack-rule-list li').count(), 327);
+});
+
+test('explain per rule: pick a rule, its stages judge the event', async () => {
+  // The netcon rule is picked: line 14 as in single-rule mode.
+  await page.click('#event-rows tr[data-line="14"]');
+  await page.waitForFunction(() => document.getElementById('explain-title').textContent.startsWith('line 14 · '));
+  assert.equal(await page.textContent('#explain-title'), 'line 14 · Network Connection Followed by File Creation');
+  assert.equal(await page.locator('#explanation .stage').count(), 2);
+  assert.equal(await page.getAttribute('#explanation .stage[data-stage="1"]', 'data-passes'), 'false');
+
+  // Another rule that fired: its group's button picks it, and its alert's
+  // event is explained by it, as the API does.
+  const other = page.locator('#alerts li.rule-group').nth(1);
+  const name = await other.locator('.rule-name').textContent();
+  await other.locator('.explain-with').click();
+  await page.waitForFunction((n) => document.getElementById('explain-title').textContent.endsWith(` · ${n}`), name);
+  const index = Number(await page.inputValue('#explain-rule'));
+  const { api } = await bundledPack();
+  assert.equal(api.rules[index].name, name);
+  const link = other.locator('li.alert .seq button').first();
+  const line = Number((await link.textContent()).replace('line ', ''));
+  await link.click();
+  await page.waitForFunction((t) => document.getElementById('explain-title').textContent === t, `line ${line} · ${name}`);
+  const raw = (await page.inputValue('#events')).split('\n')[line - 1];
+  const expected = api.explainRule(index, raw);
+  const shown = await page.$$eval('#explanation .stage', (s) => s.map((x) => x.dataset.passes === 'true'));
+  assert.deepEqual(shown, expected.stages.map((s) => s.passes));
+  assert.ok(shown.some(Boolean), 'a stage of the rule passes the event of its alert');
+  assert.ok((await page.locator('#explanation .leaf, #explanation .group').count()) > 0, 'the tree is rendered');
+  // The stage badges of the list are this rule's.
+  const badges = await page.$$eval(`#event-rows tr[data-line="${line}"] .stage-badge`, (b) => b.length);
+  assert.equal(badges, expected.stages.length);
+
+  // The select picks a rule too: back to the netcon rule, line 10 fails stage 2.
+  const netcon = api.rules.findIndex((r) => r.name === 'Network Connection Followed by File Creation');
+  await page.selectOption('#explain-rule', String(netcon));
+  await page.click('#event-rows tr[data-line="10"]');
+  await page.waitForFunction(() => document.getElementById('explain-title').textContent === 'line 10 · Network Connection Followed by File Creation');
+  assert.ok(await page.locator('#explanation .stage[data-stage="2"] .leaf', { hasText: 'file.name like "tmp*"' }).count() >= 1);
+  assert.equal(await page.getAttribute('#explanation .stage[data-stage="2"]', 'data-passes'), 'false');
+});
+
+test('several rule files make a pack; refused ones listed with their reason', async () => {
+  const file = (name, text) => ({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
+  await page.setInputFiles('#rule-files', [
+    file('netcon.toml', RuleEngine.embeddedToml()),
+    file('curl.eql', 'network where event.action == "connection_attempted" and process.name == "curl"\n'),
+    file('broken.toml', '[rule]\nrule_id = "b-1"\nname = "Broken"\nlanguage = "eql"\nquery = """process where"""\n'),
+    file('not-a-rule.toml', '[rule\n'),
+  ]);
+  await page.waitForFunction(() => document.getElementById('pack-title').textContent === 'A pack of 4 files');
+  await page.waitForSelector('#alerts li.rule-group');
+  assert.match(await page.textContent('#pack-count'), /^2 rules loaded, 2 refused \(of 4\):/);
+  const refused = await page.$$eval('#pack-refused li', (items) => items.map((li) => ({
+    name: li.querySelector('strong').textContent,
+    reason: li.querySelector('.reason').textContent,
+  })));
+  // A rule whose TOML reads is named; one that does not, by its file's name.
+  assert.equal(refused.length, 2, JSON.stringify(refused));
+  assert.ok(refused.some((r) => r.name.startsWith('Broken') && r.reason.length > 0), JSON.stringify(refused));
+  assert.ok(refused.some((r) => r.name === 'not-a-rule.toml' && r.reason.length > 0), JSON.stringify(refused));
+  // A bare EQL file is named after its file: its alerts are its own.
+  const groups = await shownGroups();
+  assert.deepEqual(groups.map((g) => [g.name, g.count]), [['Network Connection Followed by File Creation', 3], ['curl.eql', 1]]);
+  assert.deepEqual(await page.$$eval('#explain-rule option', (o) => o.map((x) => x.textContent)),
+    ['1. Network Connection Followed by File Creation — ⚑3', '2. curl.eql — ⚑1']);
+
+  // Back to the single rule: the editor, the flat list of three alerts.
+  await page.click('#reset-rule');
+  await page.waitForSelector('#rule-editor:not([hidden])');
+  await page.waitForFunction(() => document.getElementById('alert-count').textContent === '3');
+  assert.equal(await page.isHidden('#pack'), true);
+  assert.equal(await page.isHidden('#explain-rule-box'), true);
+  assert.equal(await page.locator('#alerts li.rule-group').count(), 0);
+  assert.equal(await page.locator('#alerts li.alert').count(), 3);
+  assert.match(await page.textContent('#rule-ok'), /compiles: 2 stages/);
 });
 
 test('nothing went wrong in the page, and nothing left the machine', () => {
