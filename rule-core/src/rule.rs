@@ -246,6 +246,24 @@ pub fn text_position(text: &str, at: usize) -> Position {
 }
 
 impl RuleMeta {
+    /// Metadata for a rule known by nothing but an id and a name (a bare
+    /// EQL query in a pack): no description, author or threat; severity
+    /// `low`, risk score 21, as Kibana's defaults.
+    pub fn named(id: impl Into<String>, name: impl Into<String>) -> RuleMeta {
+        RuleMeta {
+            id: id.into(),
+            name: name.into(),
+            description: String::new(),
+            version: default_version(),
+            license: String::new(),
+            author: Vec::new(),
+            severity: default_severity(),
+            risk_score: default_risk_score(),
+            threat: Vec::new(),
+            building_block_type: None,
+        }
+    }
+
     /// ECS `event.severity` is a number; Kibana maps the four severities to
     /// these default scores.
     pub fn severity_score(&self) -> u32 {

@@ -333,7 +333,8 @@ impl RuleEngine {
     }
 
     /// A pack: many rules in one engine, each text EQL or detection-rules
-    /// TOML (as for the constructor). Rules that do not compile are
+    /// TOML (as for the constructor; a bare EQL query is named and
+    /// identified `ruleTexts[i]`, its place). Rules that do not compile are
     /// skipped and listed in `stats().refusedRules`; alerts name their
     /// rule (`rule.id`, `rule.name`).
     ///
@@ -370,7 +371,12 @@ impl RuleEngine {
                     error,
                 })
             } else {
-                Ok(Rule::from_eql(text, None))
+                // A bare query in a pack is told apart by its place.
+                let name = format!("ruleTexts[{i}]");
+                Ok(Rule::from_eql(
+                    text,
+                    Some(rule_core::RuleMeta::named(name.clone(), name)),
+                ))
             };
             entries.push(entry.map(|mut rule| {
                 params.apply(&mut rule);

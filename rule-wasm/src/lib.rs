@@ -364,7 +364,14 @@ pub fn parse_config(config: &[u8]) -> Result<(RuleSet, Limits), String> {
             specs
                 .into_iter()
                 .enumerate()
-                .map(|(i, spec)| {
+                .map(|(i, mut spec)| {
+                    // A bare query in a pack is told apart by its place.
+                    if spec.eql.is_some() && spec.meta.is_none() {
+                        spec.meta = Some(RuleMeta::named(
+                            format!("rules[{i}]"),
+                            format!("rules[{i}]"),
+                        ));
+                    }
                     spec.into_rule().map_err(|e| RefusedRule {
                         index: i,
                         id: String::new(),
