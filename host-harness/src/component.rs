@@ -36,6 +36,7 @@ use rule_core::{Position, PushError, RuleError, SnapshotError};
 use wasmtime::component::{Component, Linker, ResourceAny};
 use wasmtime::{Engine, Store, StoreLimitsBuilder};
 
+use crate::cache::Entry;
 use crate::detector::{Backend, BatchOutcome, Detector, RefusedLine};
 use crate::error::HostError;
 use crate::wasm::{arm, sandbox_engine, ticker, trap_cause, HostLimits, Limiter, Ticker};
@@ -65,6 +66,10 @@ pub struct WasmComponent {
     _ticker: Option<Arc<Ticker>>,
 }
 
+fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, HostError> {
+    Component::new(engine, bytes).map_err(|e| HostError::Compile(format!("{e:#}")))
+}
+
 impl WasmComponent {
     /// Compiles the component in `path` (binary, or `.wat` text).
     pub fn from_file(path: &Path, limits: HostLimits) -> Result<WasmComponent, HostError> {
@@ -75,13 +80,52 @@ impl WasmComponent {
         WasmComponent::from_bytes(&bytes, limits)
     }
 
+    /// As [`WasmComponent::from_file`], with the compiled code kept in
+    /// `dir` and loaded from there when the same bytes come again (see
+    /// [`WasmModule::from_file_cached`](crate::WasmModule::from_file_cached)).
+    pub fn from_file_cached(
+        path: &Path,
+        limits: HostLimits,
+        dir: &Path,
+    ) -> Result<WasmComponent, HostError> {
+        let bytes = std::fs::read(path).map_err(|source| HostError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let engine = sandbox_engine(&limits.cpu)?;
+        let entry = Entry::new(dir, &engine, "component", &bytes);
+        // SAFETY: as in `WasmModule::from_file_cached`: only bytes
+        // `Component::serialize` stored for exactly these source bytes.
+        let cached = entry
+            .load(&bytes)
+            .and_then(|compiled| unsafe { Component::deserialize(&engine, compiled) }.ok());
+        let component = match cached {
+            Some(component) => component,
+            None => {
+                let component = compile(&engine, &bytes)?;
+                if let Ok(compiled) = component.serialize() {
+                    entry.store(&bytes, &compiled);
+                }
+                component
+            }
+        };
+        WasmComponent::new(engine, component, limits)
+    }
+
     /// Compiles a component from its bytes and checks that it exports
     /// [`COMPONENT_INTERFACE`] with the functions this host calls. Its
     /// imports, whatever they are, are defined as traps.
     pub fn from_bytes(bytes: &[u8], limits: HostLimits) -> Result<WasmComponent, HostError> {
         let engine = sandbox_engine(&limits.cpu)?;
-        let component =
-            Component::new(&engine, bytes).map_err(|e| HostError::Compile(format!("{e:#}")))?;
+        let component = compile(&engine, bytes)?;
+        WasmComponent::new(engine, component, limits)
+    }
+
+    fn new(
+        engine: Engine,
+        component: Component,
+        limits: HostLimits,
+    ) -> Result<WasmComponent, HostError> {
         let mut linker = Linker::new(&engine);
         linker
             .define_unknown_imports_as_traps(&component)

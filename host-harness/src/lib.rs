@@ -13,6 +13,7 @@
 //! # Ok::<(), host_harness::HostError>(())
 //! ```
 
+mod cache;
 mod component;
 mod detector;
 mod error;
@@ -20,6 +21,7 @@ mod module_file;
 mod native;
 mod wasm;
 
+pub use cache::default_cache_dir;
 pub use component::{ComponentDetector, WasmComponent, COMPONENT_INTERFACE};
 pub use detector::{parse_refused, Backend, BatchOutcome, Detector, RefusedLine};
 pub use error::{HostError, TrapCause, BACK_PRESSURE};

@@ -1,21 +1,23 @@
 //! `rulehost`: runs the rule over NDJSON events, in the wasm module, the
 //! component or natively, and writes the alerts as NDJSON.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use host_harness::{
-    resolve_component, resolve_module, workspace_dir, CpuLimit, Detector, HostLimits,
-    NativeDetector, WasmComponent, WasmModule, DEFAULT_FUEL,
+    default_cache_dir, resolve_component, resolve_module, workspace_dir, CpuLimit, Detector,
+    HostError, HostLimits, NativeDetector, WasmComponent, WasmModule, BACK_PRESSURE, DEFAULT_FUEL,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod bench;
 mod gen;
+mod input;
+
+use input::Input;
 
 /// Runs Elastic's EQL rule "Network Connection Followed by File Creation"
 /// over Elastic-Defend-shaped events, in a sandboxed wasm module or natively.
@@ -112,7 +114,17 @@ struct RunArgs {
     #[arg(long, conflicts_with = "timeout_ms")]
     fuel: bool,
 
-    /// Events per batch handed to the engine.
+    /// Keep the compiled module here and reuse it while the module's bytes
+    /// stay the same. Default: $XDG_CACHE_HOME/rulehost, else
+    /// ~/.cache/rulehost.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+
+    /// Compile the module on every start (compiling takes seconds).
+    #[arg(long)]
+    no_cache: bool,
+
+    /// Events handed to the engine between two drains of its alerts.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     batch: usize,
 
@@ -235,13 +247,27 @@ fn host_limits(args: &RunArgs) -> HostLimits {
     }
 }
 
+/// Where compiled modules are kept, unless `--no-cache`.
+fn cache_dir(args: &RunArgs) -> Option<PathBuf> {
+    if args.no_cache {
+        None
+    } else {
+        args.cache_dir.clone().or_else(default_cache_dir)
+    }
+}
+
 fn detector(args: &RunArgs) -> Result<Box<dyn Detector>, String> {
     let mut detector: Box<dyn Detector> = if args.native {
         Box::new(NativeDetector::new())
     } else if let Some(file) = &args.component {
         let path =
             resolve_component(file.as_deref(), &workspace_dir()).map_err(|e| e.to_string())?;
-        let component = WasmComponent::from_file(&path, host_limits(args)).map_err(|e| {
+        let limits = host_limits(args);
+        let component = match cache_dir(args) {
+            Some(dir) => WasmComponent::from_file_cached(&path, limits, &dir),
+            None => WasmComponent::from_file(&path, limits),
+        }
+        .map_err(|e| {
             // `--component events.ndjson`: the flag took the first input.
             let text = std::fs::read(&path).is_ok_and(|b| !b.starts_with(b"\0asm"));
             if !text || path.extension().is_some_and(|x| x == "wat") {
@@ -258,7 +284,12 @@ fn detector(args: &RunArgs) -> Result<Box<dyn Detector>, String> {
     } else {
         let path =
             resolve_module(args.module.as_deref(), &workspace_dir()).map_err(|e| e.to_string())?;
-        let module = WasmModule::from_file(&path, host_limits(args)).map_err(|e| e.to_string())?;
+        let limits = host_limits(args);
+        let module = match cache_dir(args) {
+            Some(dir) => WasmModule::from_file_cached(&path, limits, &dir),
+            None => WasmModule::from_file(&path, limits),
+        }
+        .map_err(|e| e.to_string())?;
         Box::new(module.instantiate().map_err(|e| e.to_string())?)
     };
     if let Some(config) = config_json(args)? {
@@ -268,16 +299,6 @@ fn detector(args: &RunArgs) -> Result<Box<dyn Detector>, String> {
         })?;
     }
     Ok(detector)
-}
-
-/// One input: a name for messages, a reader, and its size when known.
-fn open(path: &Path) -> io::Result<(String, Box<dyn Read>, Option<u64>)> {
-    if path.as_os_str() == "-" {
-        return Ok(("<stdin>".into(), Box::new(io::stdin().lock()), None));
-    }
-    let file = File::open(path)?;
-    let size = file.metadata().ok().map(|m| m.len());
-    Ok((path.display().to_string(), Box::new(file), size))
 }
 
 struct Runner<'a> {
@@ -311,29 +332,27 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Hands one batch (whole lines; its first is line `first_line` of
-    /// `name`) to the engine, then drains.
-    fn batch(&mut self, name: &str, first_line: u64, batch: &[u8]) -> io::Result<()> {
-        let mut tries = 0;
+    /// Hands one event (line `line_no` of `name`) to the engine. One call
+    /// per event, not `push_events` per batch: the host has found the line
+    /// already (memchr), and the engine's batch call would split the batch
+    /// again byte by byte, which in wasm under a CPU bound costs more than
+    /// the whole decoding (BENCHMARKS.md, "The CLI's rate").
+    fn push(&mut self, name: &str, line_no: u64, event: &[u8]) -> io::Result<()> {
+        let mut drained = false;
         loop {
-            match self.detector.push_events(batch) {
-                Ok(outcome) => {
-                    self.summary.refused += outcome.refused_count() as u64;
-                    for r in &outcome.refused {
-                        let line = first_line + r.line as u64 - 1;
-                        self.note(format!("{name}:{line}: {}", r.message));
-                    }
-                    if outcome.unlisted > 0 {
-                        self.note(format!(
-                            "{name}: {} more refused lines in the batch from line {first_line}",
-                            outcome.unlisted
-                        ));
-                    }
-                    break;
-                }
-                Err(e) if e.is_back_pressure() && tries == 0 => {
-                    tries += 1;
+            match self.detector.push_event(event) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_back_pressure() && !drained => {
+                    drained = true;
                     self.drain()?;
+                }
+                Err(HostError::Refused { code, message }) if code != BACK_PRESSURE => {
+                    self.summary.refused += 1;
+                    // The module says `event refused: <why>`; the line's
+                    // place stands for the first words here.
+                    let why = message.strip_prefix("event refused: ").unwrap_or(&message);
+                    self.note(format!("{name}:{line_no}: {why}"));
+                    return Ok(());
                 }
                 Err(e) => {
                     self.summary.failed += 1;
@@ -342,57 +361,46 @@ impl Runner<'_> {
                     } else {
                         ""
                     };
-                    self.progress.suspend(|| {
-                        eprintln!("rulehost: {name}: batch from line {first_line}: {e}{lost}")
-                    });
-                    break;
+                    self.progress
+                        .suspend(|| eprintln!("rulehost: {name}:{line_no}: {e}{lost}"));
+                    return Ok(());
                 }
             }
         }
-        self.drain()
     }
 
-    fn input(&mut self, name: &str, reader: Box<dyn Read>, batch_lines: usize) -> io::Result<()> {
-        let mut reader = BufReader::with_capacity(1 << 20, reader);
-        let mut batch = Vec::with_capacity(1 << 20);
-        let mut lines_in_batch = 0usize;
+    fn input(&mut self, input: Input, batch_lines: usize) -> io::Result<()> {
+        let name = input.name.clone();
         let mut line_no = 0u64;
-        let mut first_line = 1u64;
-        loop {
-            let before = batch.len();
-            let n = reader.read_until(b'\n', &mut batch)?;
-            if n == 0 {
-                break;
-            }
+        let mut events_in_batch = 0usize;
+        let mut unreported = 0u64;
+        input.for_each_line(|line, taken| {
             line_no += 1;
-            if !batch[before..].ends_with(b"\n") {
-                batch.push(b'\n');
+            self.summary.bytes += taken as u64;
+            unreported += taken as u64;
+            // Blank lines are skipped; `#` starts a comment line (annotated
+            // samples). Both still count for the line numbers in messages.
+            match line.iter().find(|b| !b.is_ascii_whitespace()) {
+                None | Some(b'#') => return Ok(()),
+                Some(_) => {}
             }
-            self.summary.bytes += n as u64;
-            self.progress.inc(n as u64);
-            // `#` starts a comment line (annotated samples); it stays an
-            // empty line so that line numbers in messages stay true.
-            if batch[before..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'#') {
-                batch.truncate(before);
-                batch.push(b'\n');
-            }
-            if !batch[before..].iter().all(u8::is_ascii_whitespace) {
-                self.summary.events += 1;
-            }
-            lines_in_batch += 1;
-            if lines_in_batch >= batch_lines || batch.len() >= (4 << 20) {
-                self.batch(name, first_line, &batch)?;
-                batch.clear();
-                lines_in_batch = 0;
-                first_line = line_no + 1;
+            self.summary.events += 1;
+            self.push(&name, line_no, line)?;
+            events_in_batch += 1;
+            if events_in_batch >= batch_lines {
+                self.drain()?;
+                events_in_batch = 0;
+                self.progress.inc(std::mem::take(&mut unreported));
                 self.progress.set_message(format!(
                     "{} events, {} alerts",
                     self.summary.events, self.summary.alerts
                 ));
             }
-        }
-        if !batch.is_empty() {
-            self.batch(name, first_line, &batch)?;
+            Ok(())
+        })?;
+        self.progress.inc(unreported);
+        if events_in_batch > 0 {
+            self.drain()?;
         }
         Ok(())
     }
@@ -400,16 +408,16 @@ impl Runner<'_> {
 
 fn run(args: &RunArgs) -> Result<Summary, String> {
     let detector = detector(args)?;
-    let mut inputs: Vec<(String, Box<dyn Read>, Option<u64>)> = Vec::new();
+    let mut inputs: Vec<Input> = Vec::new();
     let paths = if args.inputs.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         args.inputs.clone()
     };
     for path in &paths {
-        inputs.push(open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?);
+        inputs.push(Input::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?);
     }
-    let total: Option<u64> = inputs.iter().map(|i| i.2).sum();
+    let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
     let progress = if io::stderr().is_terminal() {
         let bar = match total {
             Some(total) => ProgressBar::new(total).with_style(
@@ -439,9 +447,10 @@ fn run(args: &RunArgs) -> Result<Summary, String> {
     };
     let started = Instant::now();
     let batch_lines = args.batch.max(1);
-    for (name, reader, _) in inputs {
+    for input in inputs {
+        let name = input.name.clone();
         runner
-            .input(&name, reader, batch_lines)
+            .input(input, batch_lines)
             .map_err(|e| format!("{name}: {e}"))?;
     }
     match runner.detector.flush() {

@@ -13,6 +13,7 @@ use wasmtime::{
     StoreLimitsBuilder, Trap, TypedFunc, ValType,
 };
 
+use crate::cache::Entry;
 use crate::detector::{batch_outcome, count_or_refused, Backend, BatchOutcome, Detector};
 use crate::error::{HostError, TrapCause};
 
@@ -182,12 +183,49 @@ impl WasmModule {
         WasmModule::from_bytes(&bytes, limits)
     }
 
+    /// As [`WasmModule::from_file`], with the compiled code kept in `dir`
+    /// and loaded from there when the same bytes come again (see the
+    /// `cache` module: compiling takes seconds, loading milliseconds).
+    pub fn from_file_cached(
+        path: &Path,
+        limits: HostLimits,
+        dir: &Path,
+    ) -> Result<WasmModule, HostError> {
+        let bytes = std::fs::read(path).map_err(|source| HostError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let engine = sandbox_engine(&limits.cpu)?;
+        let entry = Entry::new(dir, &engine, "module", &bytes);
+        // SAFETY: `load` returns only bytes that `Module::serialize` wrote
+        // into this cache for exactly these source bytes; wasmtime checks
+        // their version and engine flags and refuses others (then we
+        // compile). The cache's trust is its directory's (see `cache`).
+        let cached = entry
+            .load(&bytes)
+            .and_then(|compiled| unsafe { Module::deserialize(&engine, compiled) }.ok());
+        let module = match cached {
+            Some(module) => module,
+            None => {
+                let module = compile(&engine, &bytes)?;
+                if let Ok(compiled) = module.serialize() {
+                    entry.store(&bytes, &compiled);
+                }
+                module
+            }
+        };
+        WasmModule::new(engine, module, limits)
+    }
+
     /// Compiles a module from its bytes (binary or `.wat` text). A module
     /// that imports anything is refused: this host gives it nothing.
     pub fn from_bytes(bytes: &[u8], limits: HostLimits) -> Result<WasmModule, HostError> {
         let engine = sandbox_engine(&limits.cpu)?;
-        let module =
-            Module::new(&engine, bytes).map_err(|e| HostError::Compile(format!("{e:#}")))?;
+        let module = compile(&engine, bytes)?;
+        WasmModule::new(engine, module, limits)
+    }
+
+    fn new(engine: Engine, module: Module, limits: HostLimits) -> Result<WasmModule, HostError> {
         let imports: Vec<String> = module
             .imports()
             .map(|i| format!("{}::{}", i.module(), i.name()))
@@ -290,6 +328,10 @@ impl WasmModule {
             restarts: 0,
         })
     }
+}
+
+fn compile(engine: &Engine, bytes: &[u8]) -> Result<Module, HostError> {
+    Module::new(engine, bytes).map_err(|e| HostError::Compile(format!("{e:#}")))
 }
 
 /// An engine that bounds CPU as `cpu` asks: fuel metering, or epoch
