@@ -11,6 +11,7 @@
 //! Every row's alerts (the `event.id`s of each alert's events, in order) are
 //! compared with those of the first row.
 
+mod cli;
 mod faces;
 mod fill;
 mod input;
@@ -209,6 +210,7 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
     }
     let plan = Plan {
         args,
+        core,
         modules,
         component: Artifact::new(args.component.clone(), build_component),
     };

@@ -235,6 +235,15 @@ pub(super) fn goals(out: &mut String, rows: &[Row], pending: bool, input: &Input
             );
         }
     }
+    for (cli, engine) in [("cli-native", "native"), ("cli-wasm", "wasm")] {
+        if let (Some(c), Some(e)) = (best(cli), best(engine)) {
+            let _ = writeln!(
+                out,
+                "- {cli}: {:.0}% of the {engine} engine loop's rate (goal >= 90%)",
+                e / c * 100.0
+            );
+        }
+    }
     if let Some(py) = best("python") {
         for key in ["native", "wasm", "wasm-batch"] {
             if let Some(s) = best(key) {

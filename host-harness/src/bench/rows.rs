@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use host_harness::{workspace_dir, CpuLimit, HostError, HostLimits, WasmComponent};
 use rule_core::Limits;
 
+use super::cli::cli_row;
 use super::faces::*;
 use super::fill::Fill;
 use super::input::Input;
@@ -30,6 +31,8 @@ pub(super) fn selected(only: &[String], key: &str) -> bool {
 /// description, module).
 pub(super) struct Plan<'a> {
     pub(super) args: &'a BenchArgs,
+    /// The core module (the wasm rows' and the cli-wasm row's).
+    pub(super) core: std::rc::Rc<Artifact>,
     /// Key, description, how to get the file, CPU bound.
     pub(super) modules: Vec<(String, String, std::rc::Rc<Artifact>, CpuLimit)>,
     pub(super) component: Artifact,
@@ -232,6 +235,33 @@ pub(super) fn run_rows(
             node_row(input, fill, options.clone(), mode, args, tmp)
         });
     }
+
+    let not_filled =
+        || fill.map(|_| Outcome::Absent("not run: the fill is pushed in process".into()));
+    add(
+        "cli-native",
+        "`rulehost run --native FILE`, the whole process (spawn to exit), alerts to a file",
+        Mode::Event,
+        &mut || {
+            (
+                cli_row(input, &["--native".as_ref()], runs, tmp),
+                not_filled(),
+            )
+        },
+    );
+    add(
+        "cli-wasm",
+        "`rulehost run --module M FILE` (the default bound), the whole process, the module \
+         compiled by the warm-up run loaded from a cache",
+        Mode::Event,
+        &mut || match plan.core.path() {
+            Ok(path) => (
+                cli_row(input, &["--module".as_ref(), path.as_os_str()], runs, tmp),
+                not_filled(),
+            ),
+            Err(e) => neither(Outcome::Failed(format!("module: {e}"))),
+        },
+    );
 
     add(
         "python",
