@@ -19,6 +19,7 @@ mod detector;
 mod error;
 mod module_file;
 mod native;
+mod pack;
 mod wasm;
 
 pub use cache::default_cache_dir;
@@ -30,6 +31,7 @@ pub use module_file::{
     resolve_module, COMPONENT_TARGET, WASM_TARGET,
 };
 pub use native::NativeDetector;
+pub use pack::{CheckReport, Pack, PackFile};
 pub use wasm::{
     workspace_dir, CpuLimit, ExportSig, HostLimits, WasmDetector, WasmModule, ABI_EXPORTS,
     ABI_VERSION, DEFAULT_DEADLINE, DEFAULT_FUEL, OPTIONAL_EXPORTS,

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use host_harness::{
     default_cache_dir, resolve_component, resolve_module, workspace_dir, CpuLimit, Detector,
-    HostError, HostLimits, NativeDetector, WasmComponent, WasmModule, BACK_PRESSURE, DEFAULT_FUEL,
+    HostError, HostLimits, NativeDetector, Pack, WasmComponent, WasmModule, BACK_PRESSURE,
+    DEFAULT_FUEL,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -41,6 +42,37 @@ enum Command {
     /// reference over one generated file, and prints one table. See
     /// BENCHMARKS.md.
     Bench(bench::BenchArgs),
+    /// Rule packs: `rules check DIR|FILE...` compiles every rule and lists
+    /// the refused ones (file:line:column: reason) and a summary by folder.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Prints a stream of events that makes the rule alert (NDJSON, for
+    /// `rulehost run`), built from the rule's own plan, and with
+    /// `--near-misses` the near misses that must not.
+    Example(ExampleArgs),
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Compiles every rule of the pack; exit status 1 when any is refused.
+    Check {
+        /// Directories of detection-rules TOML files (searched
+        /// recursively), `.txt` lists of them, or rule files.
+        #[arg(value_name = "DIR|FILE", required = true)]
+        sources: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct ExampleArgs {
+    /// A detection-rules TOML file, or an `.eql` file.
+    #[arg(value_name = "RULE")]
+    rule: PathBuf,
+
+    /// Also print each near miss (a `#` line saying what was changed, then
+    /// its events); `rulehost run` reads `#` lines as comments.
+    #[arg(long)]
+    near_misses: bool,
 }
 
 #[derive(Args)]
@@ -70,8 +102,15 @@ struct RunArgs {
 
     /// A rule to run instead of the embedded one: a detection-rules TOML
     /// file (*.toml) or bare EQL text (anything else).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "rules")]
     rule: Option<PathBuf>,
+
+    /// A pack of rules run together, one engine: a directory of
+    /// detection-rules TOML files (searched recursively), a `.txt` list of
+    /// them (`linux-defend.txt`), or a rule file; repeat the flag for more.
+    /// A rule that does not compile is reported and the others run.
+    #[arg(long, value_name = "DIR|FILE")]
+    rules: Vec<PathBuf>,
 
     /// Engine limits as JSON, e.g. '{"max_buffered_alerts": 100}'.
     #[arg(long, value_name = "JSON")]
@@ -164,7 +203,64 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Rules(RulesCommand::Check { sources }) => match Pack::load(&sources) {
+            Ok(pack) => {
+                let report = pack.check();
+                print!("{}", report.render());
+                if report.refused == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(e) => {
+                eprintln!("rulehost: rules check: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Example(args) => match example(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("rulehost: example: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
+}
+
+/// `rulehost example RULE`.
+fn example(args: &ExampleArgs) -> Result<(), String> {
+    let pack = Pack::load(std::slice::from_ref(&args.rule)).map_err(|e| e.to_string())?;
+    let file = pack
+        .files
+        .first()
+        .ok_or_else(|| format!("{}: not an EQL rule", args.rule.display()))?;
+    let rule = file
+        .rule
+        .as_ref()
+        .map_err(|e| format!("{}: {e}", args.rule.display()))?;
+    let example = rule_core::example(rule).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "# {}: events that make it alert\n",
+        rule.meta.name
+    ));
+    for event in &example.positives {
+        out.push_str(event);
+        out.push('\n');
+    }
+    if args.near_misses {
+        for miss in &example.near_misses {
+            out.push_str(&format!("# near miss (must not alert): {}\n", miss.what));
+            for event in &miss.events {
+                out.push_str(event);
+                out.push('\n');
+            }
+        }
+    }
+    io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| e.to_string())
 }
 
 /// What a run did, for the summary line.
@@ -182,6 +278,13 @@ struct Summary {
 
 fn config_json(args: &RunArgs) -> Result<Option<Vec<u8>>, String> {
     let mut config = serde_json::Map::new();
+    if !args.rules.is_empty() {
+        let pack = Pack::load(&args.rules).map_err(|e| format!("--rules: {e}"))?;
+        if pack.files.is_empty() {
+            return Err("--rules: no EQL rule found".into());
+        }
+        config.insert("rules".into(), pack.rules_json());
+    }
     if let Some(path) = &args.rule {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read rule {}: {e}", path.display()))?;
@@ -298,7 +401,35 @@ fn detector(args: &RunArgs) -> Result<Box<dyn Detector>, String> {
             None => e.to_string(),
         })?;
     }
+    if !args.rules.is_empty() {
+        report_pack(&mut *detector)?;
+    }
     Ok(detector)
+}
+
+/// The pack as the engine took it: how many rules run, and each refused
+/// one with its reason, on stderr.
+fn report_pack(detector: &mut dyn Detector) -> Result<(), String> {
+    let stats = detector.stats().map_err(|e| e.to_string())?;
+    let stats: serde_json::Value =
+        serde_json::from_str(&stats).map_err(|e| format!("stats: {e}"))?;
+    let running = stats["rules"].as_array().map_or(0, Vec::len);
+    let refused = stats["refused_rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for r in &refused {
+        eprintln!(
+            "rulehost: refused rule {}: {}",
+            r["name"].as_str().unwrap_or("?"),
+            r["error"].as_str().unwrap_or("?")
+        );
+    }
+    eprintln!(
+        "rulehost: pack: {running} rules run, {} refused",
+        refused.len()
+    );
+    Ok(())
 }
 
 struct Runner<'a> {

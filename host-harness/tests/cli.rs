@@ -182,3 +182,106 @@ fn a_mapping_and_the_event_category_field_reach_the_rule() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `nosuch`"));
 }
+
+fn shared_rules() -> PathBuf {
+    workspace_dir().join("../shared/detection-rules")
+}
+
+#[test]
+fn rules_check_compiles_elastics_whole_rule_set() {
+    let out = rulehost(&["rules", "check", shared_rules().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("1024 rules compiled, 0 refused"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("linux"), "{stdout}");
+}
+
+#[test]
+fn rules_check_names_a_refused_rule_and_fails() {
+    let bad = rule_core::EMBEDDED_RULE_TOML.replace("maxspan=5s", "maxspan=5s oops");
+    let path = input_file("bad-rule.toml", &bad);
+    let out = rulehost(&["rules", "check", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let line = bad.lines().position(|l| l.contains("oops")).unwrap() + 1;
+    assert!(
+        stdout.contains(&format!("bad-rule.toml:{line}:")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 rules compiled, 1 refused"), "{stdout}");
+}
+
+#[test]
+fn run_with_the_linux_pack_names_each_alerts_rule_in_both_backends() {
+    let list = shared_rules().join("linux-defend.txt");
+    let sample = workspace_dir().join("examples/sample.ndjson");
+    let (list, sample) = (list.to_str().unwrap(), sample.to_str().unwrap());
+    let wasm = rulehost(&[
+        "run",
+        "--module",
+        module().to_str().unwrap(),
+        "--rules",
+        list,
+        sample,
+    ]);
+    let native = rulehost(&["run", "--native", "--rules", list, sample]);
+    for (name, out) in [("wasm", &wasm), ("native", &native)] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {stderr}");
+        assert!(
+            stderr.contains("pack: 327 rules run, 0 refused"),
+            "{name}: {stderr}"
+        );
+    }
+    assert_eq!(wasm.stdout, native.stdout);
+    let names: Vec<String> = String::from_utf8_lossy(&native.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["rule"]["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    // The seed rule's four, and another Linux rule's.
+    let seed = names
+        .iter()
+        .filter(|n| *n == "Network Connection Followed by File Creation")
+        .count();
+    assert_eq!(seed, 4, "{names:?}");
+    assert!(names.len() > seed, "{names:?}");
+}
+
+#[test]
+fn example_events_make_the_rule_alert_and_its_near_misses_do_not() {
+    let rule = shared_rules().join("rules/linux/command_and_control_netcon_file_creation.toml");
+    let rule = rule.to_str().unwrap();
+    let out = rulehost(&["example", "--near-misses", rule]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The positives alone, then each near miss alone, through `run`.
+    let mut parts: Vec<(String, Vec<&str>)> = vec![(String::new(), Vec::new())];
+    for line in text.lines() {
+        if let Some(what) = line.strip_prefix("# near miss (must not alert): ") {
+            parts.push((what.to_string(), Vec::new()));
+        } else if !line.starts_with('#') {
+            parts.last_mut().unwrap().1.push(line);
+        }
+    }
+    assert!(parts.len() >= 3, "{text}");
+    for (i, (what, events)) in parts.iter().enumerate() {
+        let input = input_file(&format!("example-{i}.ndjson"), &events.join("\n"));
+        let run = rulehost(&["run", "--native", "--rule", rule, input.to_str().unwrap()]);
+        let alerts = String::from_utf8_lossy(&run.stdout).lines().count();
+        if i == 0 {
+            assert_eq!(alerts, 1, "the example must alert");
+        } else {
+            assert_eq!(alerts, 0, "near miss `{what}` alerted");
+        }
+    }
+}
