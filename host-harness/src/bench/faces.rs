@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use host_harness::{
-    ComponentDetector, CpuLimit, Detector, HostError, HostLimits, WasmDetector, WasmModule,
+    ComponentDetector, CpuLimit, Detector, HostError, HostLimits, Pack, WasmDetector, WasmModule,
 };
 use rule_core::{Engine, Limits, PushError, Rule};
 use serde_json::Value;
@@ -23,8 +23,12 @@ pub(super) fn native_once(
     limits: &Limits,
     mode: Mode,
     batch_bytes: usize,
+    pack: Option<&Pack>,
 ) -> Result<Run, String> {
-    let mut engine = Engine::new(Rule::embedded(), limits.clone()).map_err(|e| e.to_string())?;
+    let mut engine = match pack {
+        None => Engine::new(Rule::embedded(), limits.clone()).map_err(|e| e.to_string())?,
+        Some(pack) => Engine::with_pack(pack.entries(), limits.clone()).0,
+    };
     let mut run = Run::default();
     if let Some(fill) = fill {
         release_freed_memory();

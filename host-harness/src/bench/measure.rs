@@ -115,6 +115,9 @@ pub(super) struct Row {
     pub(super) key: String,
     pub(super) what: String,
     pub(super) mode: Mode,
+    /// The pack the row runs (`--rules LABEL=...`); `None`: the seed rule.
+    /// A row's alerts are compared with the first row of the same rules.
+    pub(super) pack: Option<String>,
     /// On the empty state.
     pub(super) outcome: Outcome,
     /// With the pending sequences (`--pending`).

@@ -85,6 +85,14 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     component: Option<PathBuf>,
 
+    /// A pack of rules to time too, natively and in the core module
+    /// (rows `native-LABEL`, `wasm-LABEL`), beside the seed rule: a
+    /// directory of detection-rules TOML files, a `.txt` list of them or a
+    /// rule file, e.g. `linux=../shared/detection-rules/linux-defend.txt`.
+    /// Repeat for more packs.
+    #[arg(long = "rules", value_name = "LABEL=DIR|FILE")]
+    packs: Vec<String>,
+
     /// Only these rows (comma-separated keys, as in the table's first
     /// column; a key ending in `*` is a prefix).
     #[arg(long, value_name = "KEYS", value_delimiter = ',')]
@@ -208,11 +216,21 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
             HostLimits::default().cpu,
         ));
     }
+    let mut packs = Vec::new();
+    for spec in &args.packs {
+        let (label, path) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--rules {spec}: LABEL=DIR|FILE"))?;
+        let pack = host_harness::Pack::load(&[PathBuf::from(path)])
+            .map_err(|e| format!("--rules {spec}: {e}"))?;
+        packs.push((label.to_string(), pack));
+    }
     let plan = Plan {
         args,
         core,
         modules,
         component: Artifact::new(args.component.clone(), build_component),
+        packs,
     };
 
     let mut out = String::new();

@@ -58,13 +58,16 @@ pub(super) fn table<'a>(
     notes: &mut Vec<String>,
 ) -> bool {
     let pick = |r: &'a Row| -> Option<&'a Outcome> { pick_outcome(r, pending) };
-    let reference: Vec<String> = rows
-        .iter()
-        .find_map(|r| match pick(r) {
-            Some(Outcome::Done(m)) if r.key != "python" => Some(m.alerts().to_vec()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    // Each row against the first row that runs the same rules.
+    let reference = |pack: &Option<String>| -> Vec<String> {
+        rows.iter()
+            .filter(|r| &r.pack == pack)
+            .find_map(|r| match pick(r) {
+                Some(Outcome::Done(m)) if r.key != "python" => Some(m.alerts().to_vec()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
     let ns = |m: &Measured| m.best() * 1e9 / input.events().max(1) as f64;
     let base = |mode: Mode| {
         let key = if mode == Mode::Batch {
@@ -113,7 +116,7 @@ pub(super) fn table<'a>(
         let times = base(row.mode)
             .or_else(|| base(Mode::Event))
             .map(|b| format!("{:.2}", per_event / b));
-        let (agrees, alerts) = agreement(outcome, &reference);
+        let (agrees, alerts) = agreement(outcome, &reference(&row.pack));
         let alerts = if row.key == "python" && !agrees && !python_must_agree {
             notes.push(format!(
                 "python: {alerts} against the other rows: this file is outside the domain where \
@@ -241,6 +244,21 @@ pub(super) fn goals(out: &mut String, rows: &[Row], pending: bool, input: &Input
                 out,
                 "- {cli}: {:.0}% of the {engine} engine loop's rate (goal >= 90%)",
                 e / c * 100.0
+            );
+        }
+    }
+    for row in rows.iter().filter(|r| r.pack.is_some()) {
+        let base = if row.key.starts_with("native-") {
+            "native"
+        } else {
+            "wasm"
+        };
+        if let (Some(p), Some(b)) = (best(&row.key), best(base)) {
+            let _ = writeln!(
+                out,
+                "- {}: {:.0}% of the seed rule's {base} rate (goal >= 50%)",
+                row.key,
+                b / p * 100.0
             );
         }
     }

@@ -36,6 +36,8 @@ pub(super) struct Plan<'a> {
     /// Key, description, how to get the file, CPU bound.
     pub(super) modules: Vec<(String, String, std::rc::Rc<Artifact>, CpuLimit)>,
     pub(super) component: Artifact,
+    /// `--rules LABEL=...`: the packs with rows of their own.
+    pub(super) packs: Vec<(String, host_harness::Pack)>,
 }
 
 /// A module or component file: given, or built by cargo on first use (a
@@ -88,25 +90,28 @@ pub(super) fn run_rows(
     });
     let mut rows = Vec::new();
     type Both = (Outcome, Option<Outcome>);
-    let mut add = |key: &str, what: &str, mode: Mode, f: &mut dyn FnMut() -> Both| {
-        if !selected(&args.only, key) {
-            return;
-        }
-        note(&format!("{key}: {what}"));
-        let (outcome, pending) = f();
-        for o in std::iter::once(&outcome).chain(pending.as_ref()) {
-            if let Outcome::Failed(e) = o {
-                note(&format!("{key}: failed: {e}"));
+    let mut add_for =
+        |pack: Option<&str>, key: &str, what: &str, mode: Mode, f: &mut dyn FnMut() -> Both| {
+            if !selected(&args.only, key) {
+                return;
             }
-        }
-        rows.push(Row {
-            key: key.into(),
-            what: what.into(),
-            mode,
-            outcome,
-            pending,
-        });
-    };
+            note(&format!("{key}: {what}"));
+            let (outcome, pending) = f();
+            for o in std::iter::once(&outcome).chain(pending.as_ref()) {
+                if let Outcome::Failed(e) = o {
+                    note(&format!("{key}: failed: {e}"));
+                }
+            }
+            rows.push(Row {
+                key: key.into(),
+                what: what.into(),
+                mode,
+                pack: pack.map(str::to_string),
+                outcome,
+                pending,
+            });
+        };
+
     // A row that did not run, in both tables.
     let neither = |o: Outcome| -> Both {
         let again = match &o {
@@ -136,9 +141,9 @@ pub(super) fn run_rows(
             "rule-core in process, Engine::push_ndjson per 1 MiB batch",
         ),
     ] {
-        add(key, what, mode, &mut || {
+        add_for(None, key, what, mode, &mut || {
             done(measure_in_process(runs, fill.is_some(), |f| {
-                native_once(input, filled(f), limits, mode, bb)
+                native_once(input, filled(f), limits, mode, bb, None)
             }))
         });
     }
@@ -152,24 +157,22 @@ pub(super) fn run_rows(
                     format!("{what}, push_events per 1 MiB batch"),
                 ),
             };
-            add(
-                &key,
-                &what,
-                mode,
-                &mut || match artifact.path().and_then(|p| load_module(p, *cpu)) {
-                    Ok(m) => {
-                        let make: MakeDetector<'_> = Box::new(|| {
-                            m.instantiate()
-                                .map(|d| Box::new(d) as Box<dyn BenchDetector>)
-                                .map_err(|e| e.to_string())
-                        });
-                        done(measure_in_process(runs, fill.is_some(), |f| {
-                            detector_once(&make, config.as_deref(), input, filled(f), mode, bb)
-                        }))
-                    }
-                    Err(e) => neither(Outcome::Failed(format!("module: {e}"))),
-                },
-            );
+            add_for(None, &key, &what, mode, &mut || match artifact
+                .path()
+                .and_then(|p| load_module(p, *cpu))
+            {
+                Ok(m) => {
+                    let make: MakeDetector<'_> = Box::new(|| {
+                        m.instantiate()
+                            .map(|d| Box::new(d) as Box<dyn BenchDetector>)
+                            .map_err(|e| e.to_string())
+                    });
+                    done(measure_in_process(runs, fill.is_some(), |f| {
+                        detector_once(&make, config.as_deref(), input, filled(f), mode, bb)
+                    }))
+                }
+                Err(e) => neither(Outcome::Failed(format!("module: {e}"))),
+            });
         }
     }
 
@@ -198,7 +201,7 @@ pub(super) fn run_rows(
             )
             .map_err(|e| Outcome::Failed(format!("{}: {e}", path.display())))
         };
-        add(key, what, mode, &mut || match component() {
+        add_for(None, key, what, mode, &mut || match component() {
             Ok(c) => {
                 let make: MakeDetector<'_> = Box::new(|| {
                     c.instantiate()
@@ -231,14 +234,15 @@ pub(super) fn run_rows(
             "rule-js (wasm-bindgen) under Node, pushEvents(1 MiB string)",
         ),
     ] {
-        add(key, what, mode, &mut || {
+        add_for(None, key, what, mode, &mut || {
             node_row(input, fill, options.clone(), mode, args, tmp)
         });
     }
 
     let not_filled =
         || fill.map(|_| Outcome::Absent("not run: the fill is pushed in process".into()));
-    add(
+    add_for(
+        None,
         "cli-native",
         "`rulehost run --native FILE`, the whole process (spawn to exit), alerts to a file",
         Mode::Event,
@@ -249,7 +253,8 @@ pub(super) fn run_rows(
             )
         },
     );
-    add(
+    add_for(
+        None,
         "cli-wasm",
         "`rulehost run --module M FILE` (the default bound), the whole process, the module \
          compiled by the warm-up run loaded from a cache",
@@ -263,7 +268,54 @@ pub(super) fn run_rows(
         },
     );
 
-    add(
+    // The packs: natively and in the core module (default bound), per event.
+    for (label, pack) in &plan.packs {
+        let count = pack.files.len();
+        add_for(
+            Some(label),
+            &format!("native-{label}"),
+            &format!(
+                "pack `{label}` ({count} rules), rule-core in process, Engine::push per event"
+            ),
+            Mode::Event,
+            &mut || {
+                done(measure_in_process(runs, fill.is_some(), |f| {
+                    native_once(input, filled(f), limits, Mode::Event, bb, Some(pack))
+                }))
+            },
+        );
+        let config = serde_json::to_vec(&serde_json::json!({
+            "rules": pack.rules_json(),
+            "limits": limits,
+        }))
+        .expect("a pack serialises");
+        add_for(
+            Some(label),
+            &format!("wasm-{label}"),
+            &format!("pack `{label}` ({count} rules), core module, wasmtime, epoch deadline, push_event per event"),
+            Mode::Event,
+            &mut || match plan
+                .core
+                .path()
+                .and_then(|p| load_module(p, HostLimits::default().cpu))
+            {
+                Ok(m) => {
+                    let make: MakeDetector<'_> = Box::new(|| {
+                        m.instantiate()
+                            .map(|d| Box::new(d) as Box<dyn BenchDetector>)
+                            .map_err(|e| e.to_string())
+                    });
+                    done(measure_in_process(runs, fill.is_some(), |f| {
+                        detector_once(&make, Some(&config), input, filled(f), Mode::Event, bb)
+                    }))
+                }
+                Err(e) => neither(Outcome::Failed(format!("module: {e}"))),
+            },
+        );
+    }
+
+    add_for(
+        None,
         "python",
         "Python eql 1.0.1 (tests/reference, --naive-maxspan)",
         Mode::Event,
