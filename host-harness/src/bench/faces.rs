@@ -110,6 +110,17 @@ impl BenchDetector for ComponentDetector {
 
 pub(super) type MakeDetector<'a> = Box<dyn Fn() -> Result<Box<dyn BenchDetector>, String> + 'a>;
 
+/// A fresh detector per run, from a module's or component's `instantiate`.
+pub(super) fn make_detector<'a, D: BenchDetector + 'static>(
+    instantiate: impl Fn() -> Result<D, HostError> + 'a,
+) -> MakeDetector<'a> {
+    Box::new(move || {
+        instantiate()
+            .map(|d| Box::new(d) as Box<dyn BenchDetector>)
+            .map_err(|e| e.to_string())
+    })
+}
+
 pub(super) fn stats_of(d: &mut dyn BenchDetector) -> Result<(u64, u64, u64), String> {
     let text = d.stats().map_err(|e| e.to_string())?;
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("stats: {e}"))?;

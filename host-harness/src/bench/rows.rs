@@ -162,11 +162,7 @@ pub(super) fn run_rows(
                 .and_then(|p| load_module(p, *cpu))
             {
                 Ok(m) => {
-                    let make: MakeDetector<'_> = Box::new(|| {
-                        m.instantiate()
-                            .map(|d| Box::new(d) as Box<dyn BenchDetector>)
-                            .map_err(|e| e.to_string())
-                    });
+                    let make = make_detector(|| m.instantiate());
                     done(measure_in_process(runs, fill.is_some(), |f| {
                         detector_once(&make, config.as_deref(), input, filled(f), mode, bb)
                     }))
@@ -203,11 +199,7 @@ pub(super) fn run_rows(
         };
         add_for(None, key, what, mode, &mut || match component() {
             Ok(c) => {
-                let make: MakeDetector<'_> = Box::new(|| {
-                    c.instantiate()
-                        .map(|d| Box::new(d) as Box<dyn BenchDetector>)
-                        .map_err(|e| e.to_string())
-                });
+                let make = make_detector(|| c.instantiate());
                 done(measure_in_process(runs, fill.is_some(), |f| {
                     detector_once(&make, config.as_deref(), input, filled(f), mode, bb)
                 }))
@@ -300,11 +292,7 @@ pub(super) fn run_rows(
                 .and_then(|p| load_module(p, HostLimits::default().cpu))
             {
                 Ok(m) => {
-                    let make: MakeDetector<'_> = Box::new(|| {
-                        m.instantiate()
-                            .map(|d| Box::new(d) as Box<dyn BenchDetector>)
-                            .map_err(|e| e.to_string())
-                    });
+                    let make = make_detector(|| m.instantiate());
                     done(measure_in_process(runs, fill.is_some(), |f| {
                         detector_once(&make, Some(&config), input, filled(f), Mode::Event, bb)
                     }))
