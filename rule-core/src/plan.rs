@@ -139,7 +139,7 @@ pub struct StagePlan {
 impl Plan {
     /// Renumbers every field the plan reads through `map` (old id to new),
     /// so that rules compiled apart share one field table. `fields` becomes
-    /// `table`, the shared one.
+    /// `table` (the engine passes none: it keeps the shared table itself).
     pub fn remap_fields(&mut self, map: &[FieldId], table: Vec<FieldSpec>) {
         let at = |id: &mut FieldId| *id = map[usize::from(*id)];
         if let Some(t) = &mut self.tiebreaker {
