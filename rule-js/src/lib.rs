@@ -40,6 +40,8 @@
 //!   the EQL also carries `line` and `column` (1-based, columns in
 //!   characters) in the text given to the constructor, which for a TOML rule
 //!   file is the file, and `queryLine`/`queryColumn` within the query itself;
+//!   `RuleEngine.example` throws it with `kind` `example` when no example
+//!   can be built for a rule that compiles;
 //! - `-14`: a snapshot refused by `restore` (`name` is `SnapshotError`).
 //!
 //! # Invariants
@@ -107,7 +109,7 @@ export interface RuleEngineError extends Error {
   name: "EventError" | "RuleError" | "SnapshotError";
   /** The ABI code: rule-core's PushError::code, -12 for the rule or options, -14 for a snapshot. */
   code: number;
-  /** `invalid_json`, `missing_timestamp`, ... for events; `rule`, `options`, `params` or `snapshot` otherwise. */
+  /** `invalid_json`, `missing_timestamp`, ... for events; `rule`, `options`, `params`, `example` or `snapshot` otherwise. */
   kind: string;
   /** Rule errors in the EQL: 1-based line in the text given to the constructor. */
   line?: number;
@@ -119,6 +121,8 @@ export interface RuleEngineError extends Error {
   queryColumn?: number;
   /** The reason alone, without the position. */
   reason: string;
+  /** `example` errors: the 1-based stage the reason concerns, when one. */
+  stage?: number;
 }
 
 /** One refused line of `pushEvents`. */
@@ -246,6 +250,14 @@ export interface Explanation {
   stages: StageExplanation[];
 }
 
+/** `RuleEngine.example`: events that make the rule fire, and near misses that must not. */
+export interface RuleExample {
+  /** JSON documents, in push order: a new engine of the rule raises an alert on them (after `flush()`). */
+  positives: string[];
+  /** Streams close to `positives`, each raising no alert in a new engine; `what` says what was changed. */
+  nearMisses: { what: string; events: string[] }[];
+}
+
 /** The rule's metadata, as in detection-rules TOML. */
 export interface RuleMeta {
   id: string;
@@ -278,6 +290,8 @@ extern "C" {
     pub type RuleMetaValue;
     #[wasm_bindgen(typescript_type = "Required<RuleEngineOptions>")]
     pub type LimitsValue;
+    #[wasm_bindgen(typescript_type = "RuleExample")]
+    pub type RuleExampleValue;
 }
 
 /// The rule engine: one compiled rule and its sequence state.
@@ -400,6 +414,60 @@ impl RuleEngine {
             ));
         }
         Ok(RuleEngine { engine })
+    }
+
+    /// Events that make a rule fire, and near misses that must not:
+    /// rule-core's `example`, built from the rule's compiled plan and
+    /// checked by a fresh engine. `ruleText` is read as by the constructor
+    /// (EQL or TOML; omitted, the embedded rule) and `params` likewise.
+    /// `positives` are JSON documents in push order: pushed into a new
+    /// engine of the same rule (then `flush()`), they raise an alert. Each
+    /// near miss's `events`, pushed alone into a new engine, raise none;
+    /// `what` says what was changed.
+    ///
+    /// @throws {RuleEngineError} code -12: the rule does not compile (as
+    /// the constructor: `kind` `rule`, with `line` and `column`), a param
+    /// is wrong (`params`), or no example can be built for it (`kind`
+    /// `example`, the reason in `message`, the stage in `stage` when one).
+    pub fn example(
+        #[wasm_bindgen(js_name = "ruleText", unchecked_optional_param_type = "string | null")]
+        rule_text: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RuleEngineParams | null")] params: JsValue,
+    ) -> Result<RuleExampleValue, JsValue> {
+        let params = params_from(params)?;
+        let rule = if rule_text.is_undefined() || rule_text.is_null() {
+            let mut rule = Rule::embedded();
+            params.apply(&mut rule);
+            rule
+        } else if let Some(text) = rule_text.as_string() {
+            // Compiled first, so that a rule error is the constructor's.
+            let engine =
+                build(&text, Limits::default(), &params)?.map_err(|e| rule_error(&e, None))?;
+            match engine.rule() {
+                Some(rule) => rule.clone(),
+                None => return Err(example_error(None, "the engine holds no single rule")),
+            }
+        } else {
+            return Err(js_error(
+                "ruleText must be a string (EQL or TOML), null or undefined",
+                RULE_ERROR,
+                "rule",
+                "RuleError",
+            ));
+        };
+        let example = rule_core::example(&rule).map_err(|e| example_error(e.stage, &e.message))?;
+        let value = JsExample {
+            positives: example.positives,
+            near_misses: example
+                .near_misses
+                .into_iter()
+                .map(|n| JsNearMiss {
+                    what: n.what,
+                    events: n.events,
+                })
+                .collect(),
+        };
+        to_js(&value).map(JsCast::unchecked_into)
     }
 
     /// The metadata of every rule the engine runs (one, or a pack's).
@@ -706,6 +774,26 @@ fn rule_error(e: &RuleError, in_text: Option<(u32, u32)>) -> JsValue {
     err
 }
 
+/// An example that could not be built (or that the engine did not
+/// confirm): code -12, kind `example`, `stage` (1-based) when one is named.
+fn example_error(stage: Option<usize>, message: &str) -> JsValue {
+    let reason = match stage {
+        Some(s) => format!("stage {s}: {message}"),
+        None => message.to_string(),
+    };
+    let err = js_error(
+        &clip(format!("no example for this rule: {reason}")),
+        RULE_ERROR,
+        "example",
+        "RuleError",
+    );
+    set(&err, "reason", &JsValue::from_str(&clip(reason)));
+    if let Some(s) = stage {
+        set(&err, "stage", &s.into());
+    }
+    err
+}
+
 /// Limits from a JS options object (camelCase, every field optional).
 fn limits_from(value: JsValue) -> Result<Limits, JsValue> {
     if value.is_undefined() || value.is_null() {
@@ -961,6 +1049,21 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| js_error(&format!("internal: {e}"), RULE_ERROR, "internal", "Error"))
+}
+
+/// `rule_core::Example` for JS (its `unexpected` left out: near misses
+/// the engine did not confirm are no evidence).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsExample {
+    positives: Vec<String>,
+    near_misses: Vec<JsNearMiss>,
+}
+
+#[derive(Serialize)]
+struct JsNearMiss {
+    what: String,
+    events: Vec<String>,
 }
 
 #[derive(Serialize)]

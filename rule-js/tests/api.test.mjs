@@ -257,6 +257,50 @@ test('a pack runs many rules in one engine; alerts and stats name each rule', ()
   throwsWith(() => RuleEngine.pack('process where true'), { code: -12 });
 });
 
+test('example: events that fire the rule, and near misses that do not', () => {
+  const alertsOn = (events, rule) => {
+    const engine = rule === undefined ? new RuleEngine() : new RuleEngine(rule);
+    const report = engine.pushEvents(events.join('\n'));
+    assert.deepEqual(report.refused, []);
+    engine.flush();
+    return engine.drainAlerts();
+  };
+  const ex = RuleEngine.example();
+  assert.deepEqual(Object.keys(ex).sort(), ['nearMisses', 'positives']);
+  assert.ok(ex.positives.length >= 2 && ex.positives.every((p) => typeof p === 'string'));
+  const alerts = alertsOn(ex.positives);
+  assert.equal(alerts.length, 1);
+  assert.equal(alerts[0].rule.name, 'Network Connection Followed by File Creation');
+  assert.ok(ex.nearMisses.length > 0);
+  for (const miss of ex.nearMisses) {
+    assert.ok(miss.what.length > 0);
+    assert.deepEqual(alertsOn(miss.events), [], miss.what);
+  }
+  // The rule given as EQL or TOML: the same example as the embedded one.
+  assert.deepEqual(RuleEngine.example(RuleEngine.embeddedQuery()), ex);
+  assert.deepEqual(RuleEngine.example(RuleEngine.embeddedToml()), ex);
+  // Another rule, with params.
+  const mine = 'sequence by host.id with maxspan=1m [process where process.name == "curl"] [network where destination.port > 1023]';
+  const params = { timestampField: 'ts' };
+  const own = RuleEngine.example(mine, params);
+  assert.ok(own.positives.every((p) => 'ts' in JSON.parse(p) && !('@timestamp' in JSON.parse(p))));
+  const engine = new RuleEngine(mine, null, params);
+  engine.pushEvents(own.positives.join('\n'));
+  engine.flush();
+  assert.equal(engine.drainAlerts().length, 1);
+
+  // A rule error is the constructor's; a rule without an example says why.
+  throwsWith(() => RuleEngine.example('sequence by host.id\n  [network where host.os.type == ]\n  [file where true]'), {
+    name: 'RuleError', code: -12, kind: 'rule', line: 2, column: 34,
+  });
+  throwsWith(() => RuleEngine.example('process where true', { nope: 1 }), { code: -12, kind: 'params' });
+  throwsWith(() => RuleEngine.example(42), { code: -12, kind: 'rule' });
+  const e = throwsWith(() => RuleEngine.example('process where false'), {
+    name: 'RuleError', code: -12, kind: 'example', stage: 1, message: /^no example for this rule: stage 1: /,
+  });
+  assert.ok(e.reason.length > 0);
+});
+
 test('options are the limits in camelCase; unknown or bad ones are refused', () => {
   const engine = new RuleEngine(null, { reorderWindowMs: 2000, maxBufferedAlerts: 5 });
   assert.deepEqual(engine.limits, {
@@ -454,6 +498,8 @@ test('TypeScript declarations come with both builds', () => {
       'snapshot(): Uint8Array;',
       'export interface RuleEngineError extends Error',
       'export type FilterNode',
+      'static example(ruleText?: string | null, params?: RuleEngineParams | null): RuleExample;',
+      'export interface RuleExample',
     ]) {
       assert.ok(dts.includes(needle), `${dir}: ${needle}`);
     }
