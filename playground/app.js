@@ -28,6 +28,9 @@ const ui = {
   stagesHead: $('stages-head'),
   explainRuleBox: $('explain-rule-box'),
   explainRule: $('explain-rule'),
+  makeExample: $('make-example'),
+  exampleNearMisses: $('example-near-misses'),
+  exampleNote: $('example-note'),
 };
 
 /**
@@ -72,6 +75,9 @@ const shortTime = (ts) => (typeof ts === 'string' ? ts.replace(/^\d{4}-\d\d-\d\d
 function lines(text) {
   return text.split('\n');
 }
+
+/** A `#` line of the events box is a comment (no JSON event starts with `#`). */
+const isComment = (line) => line.trimStart().startsWith('#');
 
 /** UTF-16 offset in `text` of a 1-based line and column counted in characters. */
 function offsetOf(text, line, column) {
@@ -322,6 +328,94 @@ async function loadRuleFiles(fileList) {
   run();
 }
 
+// ---------------------------------------------------------------- example
+
+/**
+ * The text of the pack's rule `i` (its place in `current.rules`): rules
+ * that do not compile are left out of `rules`, so it is found by its id
+ * and name (the k-th rule of that id and name is the k-th such text).
+ */
+function packRuleText(i) {
+  const target = current.rules[i];
+  if (!target) return null;
+  const bare = /^ruleTexts\[(\d+)\]$/.exec(target.id);
+  if (bare) return pack.texts[Number(bare[1])] ?? null;
+  let k = current.rules.slice(0, i).filter((r) => r.id === target.id && r.name === target.name).length;
+  const likely = pack.texts.filter((t) => t.includes(target.id));
+  for (const text of likely.length ? likely : pack.texts) {
+    let meta = null;
+    try {
+      const engine = new RuleEngine(text);
+      meta = engine.ruleMeta;
+      engine.free();
+    } catch {
+      continue;
+    }
+    if (meta.id === target.id && meta.name === target.name && k-- === 0) return text;
+  }
+  return null;
+}
+
+/**
+ * "Make events that fire this rule": rule-js's `RuleEngine.example` for
+ * the editor's rule (in a pack, the rule picked for the explanation)
+ * replaces the events, near misses appended as `#` comments if asked; then
+ * runs them.
+ */
+function makeExample() {
+  let text;
+  let name;
+  if (pack) {
+    if (!current.engine || !current.rules.length) return exampleNote('The pack does not compile: no rule to make events for.', true);
+    const i = current.ruleIndex;
+    text = packRuleText(i);
+    name = current.rules[i].name;
+    if (text === null) return exampleNote(`The text of “${name}” was not found in the pack.`, true);
+    // Keep this rule picked: the run explains with it.
+    pickedRule = { pack, id: current.rules[i].id, index: i };
+  } else {
+    text = ui.rule.value;
+  }
+  let example;
+  try {
+    example = RuleEngine.example(text);
+  } catch (e) {
+    if (!pack && e.kind === 'rule') { compile({ reveal: true }); return exampleNote('The rule does not compile: fix it first.', true); }
+    return exampleNote(e.kind === 'example' ? `No events can be made: ${e.reason}` : e.message, true);
+  }
+  if (!pack) {
+    try {
+      const engine = new RuleEngine(text);
+      name = engine.ruleMeta.name;
+      engine.free();
+    } catch {
+      name = 'the rule';
+    }
+  }
+  const out = [...example.positives];
+  const withMisses = ui.exampleNearMisses.checked;
+  if (withMisses) {
+    example.nearMisses.forEach((miss, n) => {
+      out.push('', `# near miss ${n + 1} (no alert on its own): ${miss.what}`, ...miss.events.map((e) => `# ${e}`));
+    });
+  }
+  ui.events.value = out.join('\n') + '\n';
+  run();
+  const count = example.positives.length;
+  exampleNote(`${count} event${count === 1 ? '' : 's'} made to fire “${name}”` +
+    (withMisses ? `; ${example.nearMisses.length} near misses below as # comments (each fires nothing alone: run one in place of the events above)` : ''), false);
+  ui.exampleNote.dataset.rule = name;
+  ui.exampleNote.dataset.events = count;
+}
+
+function exampleNote(text, bad) {
+  ui.exampleNote.hidden = false;
+  ui.exampleNote.className = bad ? 'example-note bad' : 'example-note';
+  ui.exampleNote.textContent = text;
+  delete ui.exampleNote.dataset.rule;
+  delete ui.exampleNote.dataset.events;
+}
+
 // ---------------------------------------------------------------- run
 
 function run() {
@@ -339,7 +433,8 @@ function run() {
   const started = performance.now();
   let report;
   try {
-    report = engine.pushEvents(text);
+    // Comment lines go in blank, so that line numbers stay the box's.
+    report = engine.pushEvents(lines(text).map((l) => (isComment(l) ? '' : l)).join('\n'));
   } catch (e) {
     ui.status.className = 'status bad';
     ui.status.textContent = `Events refused: ${e.message}`;
@@ -356,7 +451,7 @@ function run() {
   const refused = new Map(report.refused.map((r) => [r.line, r]));
   const events = [];
   lines(text).forEach((raw, i) => {
-    if (raw.trim() === '') return;
+    if (raw.trim() === '' || isComment(raw)) return;
     const line = i + 1;
     let parsed = null;
     try {
@@ -662,6 +757,8 @@ async function main() {
     box.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); } });
   }
   ui.run.addEventListener('click', run);
+  ui.makeExample.addEventListener('click', makeExample);
+  ui.events.addEventListener('input', () => { ui.exampleNote.hidden = true; });
   $('reset-rule').addEventListener('click', () => {
     pack = null;
     showMode();
@@ -685,7 +782,7 @@ async function main() {
     rulePanel.classList.remove('drop');
     loadRuleFiles(e.dataTransfer.files);
   });
-  $('load-sample').addEventListener('click', async () => { await loadSample(); run(); });
+  $('load-sample').addEventListener('click', async () => { await loadSample(); ui.exampleNote.hidden = true; run(); });
   $('file').addEventListener('change', async (e) => {
     const file = e.target.files?.[0];
     if (file) { ui.events.value = await file.text(); run(); }

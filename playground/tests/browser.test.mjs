@@ -3,7 +3,7 @@
 // click events and read their explanations, break the rule and see the
 // error in place, drop a file of events; load the bundled Linux pack, see
 // the alerts grouped by rule, explain with a rule of the pack, and build a
-// pack from rule files.
+// pack from rule files; make events that fire the rule (one, or a pack's).
 //
 //   scripts/test-browser.sh            (builds first, installs what is missing)
 //   node --test playground/tests/      (needs playground/pkg and npm ci here)
@@ -263,6 +263,43 @@ test('a dropped file of events runs, refused lines shown', async () => {
   await page.waitForFunction(() => document.getElementById('alert-count').textContent === '3');
 });
 
+test('"Make events that fire this rule" fills the events and fires the rule', async () => {
+  const expected = RuleEngine.example(await page.inputValue('#rule'));
+  await page.click('#make-example');
+  await page.waitForFunction(() => document.getElementById('example-note').dataset.rule);
+  assert.equal(await page.inputValue('#events'), expected.positives.join('\n') + '\n');
+  await page.waitForSelector('.status.good');
+  assert.match(await page.textContent('#status'), new RegExp(`^1 alert from ${expected.positives.length} events`));
+  assert.equal(await page.textContent('#alert-count'), '1');
+  assert.equal(await page.locator('#alerts li.alert').count(), 1);
+  assert.equal(await page.textContent('#alerts li.alert .alert-head strong'), 'Network Connection Followed by File Creation');
+  assert.deepEqual(await alertedLines(), expected.positives.map((_, i) => i + 1));
+  assert.match(await page.textContent('#example-note'), /made to fire “Network Connection Followed by File Creation”/);
+
+  // With near misses: appended as # comments, which the run skips.
+  await page.check('#example-near-misses');
+  await page.click('#make-example');
+  await page.waitForFunction(() => /near misses below/.test(document.getElementById('example-note').textContent));
+  const events = (await page.inputValue('#events')).split('\n');
+  const comments = events.filter((l) => l.startsWith('#'));
+  assert.equal(comments.filter((l) => l.startsWith('# near miss ')).length, expected.nearMisses.length);
+  assert.equal(comments.length, expected.nearMisses.reduce((n, m) => n + 1 + m.events.length, 0));
+  await page.waitForSelector('.status.good');
+  assert.match(await page.textContent('#status'), new RegExp(`^1 alert from ${expected.positives.length} events · `));
+  assert.equal(await page.locator('#event-rows tr.event-row').count(), expected.positives.length);
+  await page.uncheck('#example-near-misses');
+
+  // A rule with no example says why.
+  await page.fill('#rule', 'process where false');
+  await page.click('#make-example');
+  await page.waitForSelector('#example-note.bad');
+  assert.match(await page.textContent('#example-note'), /^No events can be made: stage 1: /);
+  await page.click('#reset-rule');
+  await page.click('#load-sample');
+  await page.waitForFunction(() => document.getElementById('alert-count').textContent === '3');
+  assert.equal(await page.isHidden('#example-note'), true);
+});
+
 // The groups of alerts as the page shows them: rule name, count, alerts under it.
 const shownGroups = () =>
   page.$$eval('#alerts li.rule-group', (groups) => groups.map((g) => ({
@@ -350,6 +387,36 @@ test('explain per rule: pick a rule, its stages judge the event', async () => {
   await page.waitForFunction(() => document.getElementById('explain-title').textContent === 'line 10 · Network Connection Followed by File Creation');
   assert.ok(await page.locator('#explanation .stage[data-stage="2"] .leaf', { hasText: 'file.name like "tmp*"' }).count() >= 1);
   assert.equal(await page.getAttribute('#explanation .stage[data-stage="2"]', 'data-passes'), 'false');
+});
+
+test('in a pack, "Make events that fire this rule" fires the rule picked', async () => {
+  const { bundle, api } = await bundledPack();
+  // A sequence rule of the pack (two stages or more), not the netcon one.
+  const index = api.rules.findIndex((r, i) =>
+    r.name !== 'Network Connection Followed by File Creation'
+    && api.explainRule(i, '{"@timestamp":0}').stages.length >= 2);
+  assert.ok(index >= 0);
+  const name = api.rules[index].name;
+  const expected = RuleEngine.example(bundle.rules[index].text);
+  await page.selectOption('#explain-rule', String(index));
+  await page.click('#make-example');
+  await page.waitForFunction((n) => document.getElementById('example-note').dataset.rule === n, name);
+  assert.equal(await page.inputValue('#events'), expected.positives.join('\n') + '\n');
+  await page.waitForSelector('#alerts li.rule-group');
+  // The page's groups are the API pack's on the same events; the rule is among them.
+  api.pushEvents(expected.positives.join('\n'));
+  api.flush();
+  const byRule = new Map();
+  for (const a of api.drainAlerts()) byRule.set(a.rule.name, (byRule.get(a.rule.name) ?? 0) + 1);
+  assert.ok(byRule.get(name) >= 1, `${name} fires in the API's pack`);
+  const groups = await shownGroups();
+  assert.deepEqual(groups.map((g) => [g.name, g.count]).sort(), [...byRule.entries()].sort());
+  assert.ok(groups.some((g) => g.name === name && g.alerts >= 1));
+  // The rule stays picked for the explanation.
+  assert.equal(await page.inputValue('#explain-rule'), String(index));
+  assert.ok((await page.textContent('#explain-title')).endsWith(` · ${name}`));
+  await page.click('#load-sample');
+  await page.waitForFunction(() => /^\d+ alerts from 25 events/.test(document.getElementById('status').textContent));
 });
 
 test('several rule files make a pack; refused ones listed with their reason', async () => {
