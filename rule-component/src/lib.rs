@@ -320,8 +320,15 @@ mod tests {
     #[test]
     fn config_errors_are_bad_config_or_bad_rule() {
         assert!(matches!(
-            Detector::from_config(Some(r#"{"rules": {}}"#)),
-            Err(Error::BadConfig(m)) if m.contains("unknown field `rules`")
+            Detector::from_config(Some(r#"{"rulez": {}}"#)),
+            Err(Error::BadConfig(m)) if m.contains("unknown field `rulez`")
+        ));
+        // A pack: the rules that compile run; none compiling is a bad rule.
+        let pack = r#"{"rules": [{"eql": "process where true"}, {"eql": "process where"}]}"#;
+        assert!(Detector::from_config(Some(pack)).is_ok());
+        assert!(matches!(
+            Detector::from_config(Some(r#"{"rules": [{"eql": "process where"}]}"#)),
+            Err(Error::BadRule(r)) if r.message.contains("no rule of the pack compiles")
         ));
         let bad_eql = r#"{"rule": {"eql": "sequence\n  [network where ]"}}"#;
         match Detector::from_config(Some(bad_eql)) {
