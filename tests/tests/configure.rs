@@ -65,7 +65,13 @@ fn bad_configuration_documents_are_refused() {
     let cases: &[(&[u8], &str)] = &[
         (b"{\"rule\": ", "invalid JSON"),
         (b"[]", "must be a JSON object"),
-        (br#"{"rules": {}}"#, "unknown field `rules`"),
+        (br#"{"rulez": {}}"#, "unknown field `rulez`"),
+        (br#"{"rules": {}}"#, "expected a sequence"),
+        (br#"{"rule": {"eql": "a"}, "rules": []}"#, "not both"),
+        (
+            br#"{"rules": [{"eql": "process where"}]}"#,
+            "no rule of the pack compiles",
+        ),
         (br#"{"rule": {}}"#, "needs `eql`"),
         (br#"{"rule": {"eql": "a", "toml": "b"}}"#, "not both"),
         (
