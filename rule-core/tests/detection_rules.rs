@@ -2,28 +2,17 @@
 //! must compile; a refusal fails the test with the file, line, column and
 //! reason.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rule_core::{Engine, Limits, Rule};
 
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            toml_files(&path, out);
-        } else if path.extension().is_some_and(|x| x == "toml") {
-            out.push(path);
-        }
-    }
-}
+mod rule_files;
+use rule_files::toml_files;
 
 #[test]
 fn every_elastic_eql_rule_compiles() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/detection-rules");
-    let mut files = Vec::new();
-    toml_files(&root, &mut files);
-    files.sort();
+    let files = toml_files(&root);
     let (mut eql, mut compiled) = (0, 0);
     let mut failures = Vec::new();
     for file in &files {

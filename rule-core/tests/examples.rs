@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 use rule_core::{example, Engine, Limits, Rule};
 
+mod rule_files;
+use rule_files::toml_files;
+
 #[derive(serde::Deserialize)]
 struct Fixture {
     #[serde(default)]
@@ -145,19 +148,8 @@ fn every_linux_defend_rule_has_an_example() {
 /// (which must name only rules that exist).
 #[test]
 fn every_elastic_eql_rule_has_an_example() {
-    fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("rules directory").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                toml_files(&path, out);
-            } else if path.extension().is_some_and(|x| x == "toml") {
-                out.push(path);
-            }
-        }
-    }
     let (root, listed) = setup();
-    let mut files = Vec::new();
-    toml_files(&root, &mut files);
+    let files = toml_files(&root);
     let mut paths: Vec<String> = files
         .iter()
         .filter_map(|f| f.strip_prefix(&root).ok())

@@ -9,20 +9,11 @@ use std::path::{Path, PathBuf};
 use defend_gen::{generate, GenConfig, Profile};
 use rule_core::{Engine, Limits, Rule};
 
+mod rule_files;
+use rule_files::toml_files;
+
 fn rules_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/detection-rules")
-}
-
-fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            toml_files(&path, out);
-        } else if path.extension().is_some_and(|x| x == "toml") {
-            out.push(path);
-        }
-    }
 }
 
 fn load(paths: &[PathBuf]) -> Vec<Rule> {
@@ -36,10 +27,7 @@ fn load(paths: &[PathBuf]) -> Vec<Rule> {
 }
 
 fn all_rules() -> Vec<Rule> {
-    let mut files = Vec::new();
-    toml_files(&rules_root(), &mut files);
-    files.sort();
-    load(&files)
+    load(&toml_files(&rules_root()))
 }
 
 fn linux_rules() -> Vec<Rule> {
