@@ -49,34 +49,34 @@ fn pack_files(spec: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// The `[rule]` keys rule-core reads (`Rule::from_toml`).
-const RULE_KEYS: [&str; 15] = [
-    "rule_id",
-    "name",
-    "description",
-    "version",
-    "license",
-    "author",
-    "severity",
-    "risk_score",
-    "threat",
-    "building_block_type",
-    "index",
-    "language",
-    "query",
-    "tiebreaker_field",
-    "event_category_override",
-];
+/// The `[rule]` keys rule-core reads: `rule-core/rule-keys.txt`, shared
+/// with the playground's bundle script.
+fn rule_keys() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rule-core/rule-keys.txt");
+    println!("cargo:rerun-if-changed={}", path.display());
+    match fs::read_to_string(&path) {
+        Ok(text) => text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect(),
+        Err(e) => {
+            println!("cargo:warning={}: {e}", path.display());
+            std::process::exit(1);
+        }
+    }
+}
 
-/// The file with only [`RULE_KEYS`] of its `[rule]`; a file that is not
-/// TOML stays whole, so that the filter reports it as the file says.
-fn essentials(text: &str) -> String {
+/// The file with only `keys` of its `[rule]`; a file that is not TOML
+/// stays whole, so that the filter reports it as the file says.
+fn essentials(text: &str, keys: &[String]) -> String {
     let Ok(mut doc) = text.parse::<toml::Table>() else {
         return text.to_string();
     };
     doc.retain(|k, _| k == "rule");
     if let Some(toml::Value::Table(rule)) = doc.get_mut("rule") {
-        rule.retain(|k, _| RULE_KEYS.contains(&k));
+        rule.retain(|k, _| keys.iter().any(|key| key == k));
     }
     toml::to_string(&doc).unwrap_or_else(|_| text.to_string())
 }
@@ -97,6 +97,7 @@ fn main() {
             }
         }
     };
+    let keys = rule_keys();
     let mut code = String::from(
         "/// The pack's TOML files, as `RULE_PACK` named them.\npub const PACK: &[&str] = &[\n",
     );
@@ -109,7 +110,7 @@ fn main() {
                 std::process::exit(1);
             }
         };
-        code.push_str(&format!("    {:?},\n", essentials(&text)));
+        code.push_str(&format!("    {:?},\n", essentials(&text, &keys)));
     }
     code.push_str("];\n");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("pack.rs");

@@ -24,23 +24,13 @@ import sys
 import tomllib
 from pathlib import Path
 
-# The `[rule]` keys rule-core reads (`Rule::from_toml`); as rule-fluentbit/build.rs.
+# The `[rule]` keys rule-core reads, as rule-fluentbit/build.rs keeps them.
 RULE_KEYS = [
-    "rule_id",
-    "name",
-    "description",
-    "version",
-    "license",
-    "author",
-    "severity",
-    "risk_score",
-    "threat",
-    "building_block_type",
-    "index",
-    "language",
-    "query",
-    "tiebreaker_field",
-    "event_category_override",
+    line.strip()
+    for line in (Path(__file__).resolve().parent.parent / "rule-core" / "rule-keys.txt")
+    .read_text()
+    .splitlines()
+    if line.strip() and not line.startswith("#")
 ]
 
 BARE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
