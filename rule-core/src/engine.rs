@@ -226,6 +226,7 @@ impl Engine {
                 arrival: self.arrivals,
                 kept: &mut kept,
                 prefilter: self.prefilter.as_ref(),
+                in_order: self.limits.reorder_window_ms == 0,
             };
             if let Some(candidate) = rule.judge(&mut event) {
                 rule.admit(candidate, released_upto, &self.limits, &mut self.alerts);
@@ -331,7 +332,16 @@ impl Engine {
         let saved = self.limits.max_buffered_alerts;
         self.limits.max_buffered_alerts = usize::MAX;
         let mut report = BatchReport::default();
-        for (n, line) in batch.split(|&b| b == b'\n').enumerate() {
+        // Line ends found by memchr (word at a time, SIMD where the target
+        // has it), not by a byte loop: in wasm under a CPU bound a byte
+        // loop pays the bound's check per byte, more than decoding costs
+        // (BENCHMARKS.md, "CPU bound"). The same lines as
+        // `batch.split(|&b| b == b'\n')`, the last one unterminated.
+        let line_ends = memchr::memchr_iter(b'\n', batch).chain(core::iter::once(batch.len()));
+        let mut start = 0;
+        for (n, end) in line_ends.enumerate() {
+            let line = &batch[start..end];
+            start = end + 1;
             if line.trim_ascii().is_empty() {
                 continue;
             }

@@ -299,6 +299,55 @@ fn batches_report_bad_lines_and_take_the_rest() {
     assert_eq!(ids(&mut e), vec![vec!["a", "b"]]);
 }
 
+/// `push_ndjson` finds its lines with memchr: the same lines, numbers and
+/// events as pushing each piece of `split(b'\n')` in turn, whatever the
+/// line ends (CRLF, none at the end, blank and whitespace-only lines).
+#[test]
+fn batches_split_lines_as_split_on_newline_does() {
+    let (a, b) = (net("a", T, "p"), file("b", T + 1, "p"));
+    let batches = [
+        String::new(),
+        "\n".into(),
+        "\n\n \t\r\n".into(),
+        a.clone(),
+        format!("{a}\n{b}"),
+        format!("{a}\r\n{b}\r\n"),
+        format!("\n\n{a}\n  \nnot json\r\n{b}"),
+        format!("{a}\n\n\n{b}\n\n"),
+    ];
+    for batch in &batches {
+        let mut batched = engine(Limits::default());
+        let report = batched.push_ndjson(batch.as_bytes()).unwrap();
+        let mut one_by_one = engine(Limits::default());
+        let (mut taken, mut refused) = (0, Vec::new());
+        for (n, line) in batch.as_bytes().split(|&b| b == b'\n').enumerate() {
+            if line.trim_ascii().is_empty() {
+                continue;
+            }
+            match one_by_one.push(line) {
+                Ok(_) => taken += 1,
+                Err(e) => refused.push((n + 1, e.kind())),
+            }
+        }
+        let kinds: Vec<(usize, ErrorKind)> =
+            report.refused.iter().map(|(n, e)| (*n, e.kind())).collect();
+        assert_eq!((report.taken, kinds), (taken, refused), "{batch:?}");
+        assert_eq!(
+            batched.stats().events,
+            one_by_one.stats().events,
+            "{batch:?}"
+        );
+        batched.flush();
+        one_by_one.flush();
+        assert_eq!(ids(&mut batched), ids(&mut one_by_one), "{batch:?}");
+    }
+    // The CRLF batch and the one without a final newline alert.
+    let mut e = engine(Limits::default());
+    let report = e.push_ndjson(format!("{a}\r\n{b}").as_bytes()).unwrap();
+    assert_eq!((report.taken, report.refused.len()), (2, 0));
+    assert_eq!(ids(&mut e), vec![vec!["a", "b"]]);
+}
+
 #[test]
 fn events_are_kept_exactly_as_pushed() {
     let mut e = engine(Limits::default());
