@@ -239,6 +239,9 @@ pub struct Matcher {
     /// Slots in the order their sequences started; stale entries are skipped.
     by_age: VecDeque<(u32, u32)>,
     pending: usize,
+    /// Pending sequences by the stage they reached: a stage nothing waits
+    /// for cannot extend a sequence, so its events need not be judged.
+    pending_at: Vec<usize>,
     state_bytes: usize,
     pub counts: MatcherCounts,
 }
@@ -267,6 +270,7 @@ impl Matcher {
             hasher: key_hasher(hash_seed),
             by_age: VecDeque::new(),
             pending: 0,
+            pending_at: alloc::vec![0; stage_count],
             state_bytes: 0,
             counts: MatcherCounts::default(),
         }
@@ -279,6 +283,15 @@ impl Matcher {
 
     pub fn pending(&self) -> usize {
         self.pending
+    }
+
+    /// Can an event at positive stage `stage` (not the first) extend a
+    /// sequence now? Only if one is pending at the stage before it.
+    pub fn awaits(&self, stage: usize) -> bool {
+        stage
+            .checked_sub(1)
+            .and_then(|before| self.pending_at.get(before))
+            .is_some_and(|&n| n > 0)
     }
 
     pub fn state_bytes(&self) -> usize {
@@ -576,7 +589,15 @@ impl Matcher {
         self.by_age
             .push_back((index, self.slots[index as usize].generation));
         self.pending += 1;
+        self.count_at(stage, 1);
         self.state_bytes += bytes;
+    }
+
+    /// Moves the count of sequences pending at `stage` by one.
+    fn count_at(&mut self, stage: usize, added: isize) {
+        if let Some(n) = self.pending_at.get_mut(stage) {
+            *n = n.saturating_add_signed(added);
+        }
     }
 
     /// Restores a pending sequence from a snapshot, as the youngest; one
@@ -658,6 +679,8 @@ impl Matcher {
             entry.remove();
         }
         let hash = self.hash(stage, key);
+        self.count_at(stage - 1, -1);
+        self.count_at(stage, 1);
         let slot = &mut self.slots[prev as usize];
         slot.stage = stage;
         slot.hash = hash;
@@ -675,12 +698,13 @@ impl Matcher {
         if !slot.live {
             return;
         }
-        let hash = slot.hash;
+        let (hash, stage) = (slot.hash, slot.stage);
         slot.live = false;
         slot.generation = slot.generation.wrapping_add(1);
         slot.events = Vec::new();
         self.pending -= 1;
         self.state_bytes -= slot.bytes;
+        self.count_at(stage, -1);
         if let Ok(entry) = self.index.find_entry(hash, |&i| i == index) {
             entry.remove();
         }

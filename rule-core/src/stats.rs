@@ -13,12 +13,18 @@ pub struct Stats {
     pub events: u64,
     /// Bytes of the events taken.
     pub bytes: u64,
-    /// For each stage, the events that passed its filter (join keys aside).
+    /// For each stage, the events that passed its filter (join keys
+    /// aside). A later stage of a sequence judges events only while a
+    /// sequence waits for it (without a reorder window), so it counts the
+    /// matches that could extend one.
     pub stage_matches: Vec<u64>,
     /// Alerts produced.
     pub alerts: u64,
     /// Events refused, by kind, in the order of [`ErrorKind::ALL`].
     pub errors: ErrorCounts,
+    /// Values left out of events taken, by the kind of refusal they would
+    /// have caused, because their field's mapping says `ignore_malformed`.
+    pub ignored_malformed: ErrorCounts,
     /// Pending sequences now held.
     pub pending_sequences: u64,
     /// Bytes of state those sequences hold (events kept for alerts included).

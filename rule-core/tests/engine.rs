@@ -435,3 +435,31 @@ fn explain_says_which_predicate_decided_and_why() {
     assert_eq!(e.stats().events, 0, "explaining takes nothing");
     assert!(matches!(e.explain(b"[]"), Err(PushError::NotAnObject)));
 }
+
+/// A later stage is judged only while a sequence waits for it: a file
+/// event before any network event neither counts nor alerts, one after
+/// does both; with a reorder window every stage is judged, since a
+/// later-ordered event may still start the sequence it would extend.
+#[test]
+fn a_later_stage_is_judged_only_while_a_sequence_waits_for_it() {
+    let mut e = engine(Limits::default());
+    e.push(file("f0", T, "p").as_bytes()).unwrap();
+    assert_eq!(e.stats().stage_matches, vec![0, 0]);
+    e.push(net("n1", T + 1000, "p").as_bytes()).unwrap();
+    e.push(file("f1", T + 2000, "p").as_bytes()).unwrap();
+    assert_eq!(e.stats().stage_matches, vec![1, 1]);
+    assert_eq!(ids(&mut e), vec![vec!["n1", "f1"]]);
+    // The sequence is done: nothing waits, the next file event is not judged.
+    e.push(file("f2", T + 3000, "p").as_bytes()).unwrap();
+    assert_eq!(e.stats().stage_matches, vec![1, 1]);
+
+    let mut held = engine(Limits {
+        reorder_window_ms: 5000,
+        ..Limits::default()
+    });
+    held.push(file("f1", T + 2000, "p").as_bytes()).unwrap();
+    held.push(net("n1", T + 1000, "p").as_bytes()).unwrap();
+    assert_eq!(held.stats().stage_matches, vec![1, 1]);
+    held.flush();
+    assert_eq!(ids(&mut held), vec![vec!["n1", "f1"]]);
+}

@@ -128,6 +128,9 @@ pub(crate) struct EventRef<'a> {
     pub kept: &'a mut Option<Arc<str>>,
     /// The anchors this event passed, in a pack.
     pub prefilter: Option<&'a Prefilter>,
+    /// Events are matched as they come (no reorder window): the state a
+    /// rule holds now is the state this event meets.
+    pub in_order: bool,
 }
 
 impl EventRef<'_> {
@@ -187,7 +190,8 @@ impl RuleRun {
                 Some(keys) if stage.repeats_previous => keys,
                 _ if stage.repeats_previous => continue,
                 _ => {
-                    if !event.may_pass(self.anchors.get(i))
+                    if self.cannot_extend(i, event.in_order)
+                        || !event.may_pass(self.anchors.get(i))
                         || !eval::matches(
                             &stage.filter,
                             decoded,
@@ -219,7 +223,10 @@ impl RuleRun {
             }
         }
         if let Some(until) = &self.plan.until {
-            if event.may_pass(self.anchors.get(self.plan.stages.len()))
+            // `until` only ends pending sequences.
+            let pending = !event.in_order || self.matcher.pending() > 0;
+            if pending
+                && event.may_pass(self.anchors.get(self.plan.stages.len()))
                 && eval::matches(
                     &until.filter,
                     decoded,
@@ -253,6 +260,26 @@ impl RuleRun {
             hits,
             missing,
         })
+    }
+
+    /// Stage `i` is a later stage of a sequence that nothing waits for:
+    /// an event matching it would extend no sequence, so it is not judged
+    /// (most events of a pack pass some rule's later stage, rarely one
+    /// that a sequence waits for). Only when events meet the state in
+    /// their order, and not for a stage whose verdict a `runs` copy reuses.
+    fn cannot_extend(&self, i: usize, in_order: bool) -> bool {
+        let StageRole::Positive(p) = self.stage_roles[i] else {
+            return false;
+        };
+        in_order
+            && p > 0
+            && self.sampler.is_none()
+            && !self
+                .plan
+                .stages
+                .get(i + 1)
+                .is_some_and(|s| s.repeats_previous)
+            && !self.matcher.awaits(p)
     }
 
     /// Empties the rule's state and counters, as a snapshot restore
