@@ -18,6 +18,7 @@
 mod scan;
 #[cfg(test)]
 mod tests;
+mod values;
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -26,6 +27,7 @@ use core::fmt::{self, Write as _};
 use core::net::IpAddr;
 
 use scan::{Code, Number, Reader, Str, SyntaxError};
+use values::FieldValues;
 
 use crate::error::PushError;
 use crate::ip::parse_ip;
@@ -232,9 +234,7 @@ enum Slot {
 /// The values of one event, grouped by field. Reused from event to event.
 #[derive(Debug, Default)]
 pub struct Decoded {
-    values: Vec<(FieldId, Slot)>,
-    /// `starts[f]..starts[f + 1]` are field `f`'s values, after [`decode`].
-    starts: Vec<u32>,
+    values: FieldValues,
     scratch: String,
     pub timestamp: Option<i64>,
     /// The reader's buffers: the last string read that had escapes, and the
@@ -250,12 +250,7 @@ impl Decoded {
         input: &'a str,
         field: FieldId,
     ) -> impl Iterator<Item = ValueRef<'a>> + 'a {
-        let f = usize::from(field);
-        let range = match (self.starts.get(f), self.starts.get(f + 1)) {
-            (Some(&a), Some(&b)) => a as usize..b as usize,
-            _ => 0..0,
-        };
-        self.values[range].iter().map(move |(_, slot)| match *slot {
+        self.values.of(field).map(move |slot| match *slot {
             Slot::Input(a, b) => ValueRef::Str(input.get(a as usize..b as usize).unwrap_or("")),
             Slot::Scratch(a, b) => {
                 ValueRef::Str(self.scratch.get(a as usize..b as usize).unwrap_or(""))
@@ -266,13 +261,11 @@ impl Decoded {
     }
 
     pub fn has_values(&self, field: FieldId) -> bool {
-        let f = usize::from(field);
-        matches!((self.starts.get(f), self.starts.get(f + 1)), (Some(a), Some(b)) if a < b)
+        self.values.has(field)
     }
 
     fn clear(&mut self) {
         self.values.clear();
-        self.starts.clear();
         self.scratch.clear();
         self.timestamp = None;
     }
@@ -282,20 +275,6 @@ impl Decoded {
         let _ = self.scratch.write_fmt(text);
         self.values
             .push((field, Slot::Scratch(start, self.scratch.len() as u32)));
-    }
-
-    /// Groups values by field: a stable sort keeps each field's values in
-    /// document order.
-    fn index(&mut self, field_count: usize) {
-        self.values.sort_by_key(|&(f, _)| f);
-        self.starts.resize(field_count + 1, 0);
-        let mut at = 0usize;
-        for f in 0..=field_count {
-            while at < self.values.len() && usize::from(self.values[at].0) < f {
-                at += 1;
-            }
-            self.starts[f] = at as u32;
-        }
     }
 }
 
@@ -316,10 +295,7 @@ pub fn decode(
         depth_left: RECURSION_LIMIT,
     };
     match walk.root().and_then(|()| Ok(walk.reader.end()?)) {
-        Ok(()) => {
-            out.index(fields.len());
-            Ok(())
-        }
+        Ok(()) => Ok(()),
         Err(Stop::Refused(e)) => Err(e),
         Err(Stop::Json(e)) => Err(PushError::InvalidJson {
             message: e.message(input.as_bytes()),
