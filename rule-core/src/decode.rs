@@ -15,6 +15,7 @@
 //! refused once the value itself has been read, an object under a leaf as
 //! soon as its `{` is seen.
 
+pub(crate) mod msgpack;
 mod scan;
 #[cfg(test)]
 mod tests;

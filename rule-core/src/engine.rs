@@ -5,6 +5,7 @@
 //! ([`run`]).
 
 mod dispatch;
+mod msgpack;
 mod pack;
 mod prefilter;
 mod run;
@@ -12,7 +13,7 @@ mod run;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::decode::{decode, Decoded, FieldTrie};
+use crate::decode::{Decoded, FieldTrie};
 use crate::error::PushError;
 use crate::plan::FieldSpec;
 use crate::rule::Rule;
@@ -171,14 +172,18 @@ impl Engine {
     }
 
     fn push_counted(&mut self, event: &[u8], fallback_ms: Option<i64>) -> Result<usize, PushError> {
-        let result = self.push_inner(event, fallback_ms);
+        let result = self.push_inner(msgpack::Input::Json(event), fallback_ms);
         if let Err(e) = &result {
             self.stats.errors.count(e.kind());
         }
         result
     }
 
-    fn push_inner(&mut self, event: &[u8], fallback_ms: Option<i64>) -> Result<usize, PushError> {
+    fn push_inner(
+        &mut self,
+        event: msgpack::Input<'_>,
+        fallback_ms: Option<i64>,
+    ) -> Result<usize, PushError> {
         if self.alerts.len() >= self.limits.max_buffered_alerts {
             return Err(PushError::BackPressure);
         }
@@ -188,8 +193,7 @@ impl Engine {
                 max: self.limits.max_event_bytes,
             });
         }
-        let text = event_text(event)?;
-        decode(&self.fields, &self.trie, text, &mut self.decoded)?;
+        let (text, record, len) = self.decode_input(event)?;
         let ts = self
             .decoded
             .timestamp
@@ -199,7 +203,7 @@ impl Engine {
         // Accepted: from here on nothing fails.
         self.arrivals += 1;
         self.stats.events += 1;
-        self.stats.bytes += text.len() as u64;
+        self.stats.bytes += len as u64;
         let anchored = match &mut self.prefilter {
             Some(prefilter) => {
                 prefilter.run(&self.decoded, text, self.arrivals);
@@ -222,6 +226,7 @@ impl Engine {
             let mut event = EventRef {
                 decoded: &self.decoded,
                 text,
+                msgpack: record,
                 ts,
                 arrival: self.arrivals,
                 kept: &mut kept,

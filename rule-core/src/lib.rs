@@ -95,6 +95,7 @@ pub mod syntax;
 pub mod time;
 mod value;
 
+pub use decode::msgpack::{msgpack_depth, to_json as msgpack_to_json};
 pub use engine::{Alert, BatchReport, Engine, Limits, RefusedRule, MAX_KEYS_PER_EVENT};
 pub use error::{ErrorKind, Position, PushError, RuleError};
 pub use example::{example, Example, ExampleError, NearMiss};

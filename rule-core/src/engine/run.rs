@@ -122,6 +122,9 @@ pub(crate) struct RuleRun {
 pub(crate) struct EventRef<'a> {
     pub decoded: &'a Decoded,
     pub text: &'a str,
+    /// The event as MessagePack (`text` is then empty): made JSON text
+    /// only when a rule keeps it.
+    pub msgpack: Option<&'a [u8]>,
     pub ts: i64,
     pub arrival: u64,
     /// The event as kept in state, made by the first rule that keeps it.
@@ -253,7 +256,11 @@ impl RuleRun {
             },
         };
         let ordinal: Ordinal = (event.ts, tiebreak, event.arrival);
-        let kept = event.kept.get_or_insert_with(|| Arc::from(text)).clone();
+        let record = event.msgpack;
+        let kept = event
+            .kept
+            .get_or_insert_with(|| super::msgpack::kept(text, record))
+            .clone();
         Some(Candidate {
             ordinal,
             event: kept,
