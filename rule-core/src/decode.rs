@@ -477,13 +477,17 @@ impl Walk<'_> {
                 self.boolean(node, false)
             }
             Some(b'-') => {
+                let start = r.offset();
                 r.eat();
                 let n = r.number(false)?;
-                self.number(node, n)
+                let end = r.offset();
+                self.number_at(node, n, (start, end))
             }
             Some(b'0'..=b'9') => {
+                let start = r.offset();
                 let n = r.number(true)?;
-                self.number(node, n)
+                let end = r.offset();
+                self.number_at(node, n, (start, end))
             }
             Some(b'[') => {
                 self.enter()?;
@@ -588,6 +592,21 @@ impl Walk<'_> {
             self.out.timestamp = Some(ms);
         }
         self.out.values.push((id, Slot::Number(ms as f64)));
+    }
+
+    /// A number the input spells at `span`. A keyword field keeps an
+    /// integer as spelt, which is what [`Shown`] would print: JSON integers
+    /// have no leading zero or `+`, and `-0` reads as a float. (Keywords
+    /// holding numbers, `user.id: 0`, are common; formatting was not free.)
+    fn number_at(&mut self, node: u32, n: Number, span: (usize, usize)) -> Result<(), Stop> {
+        if let (Number::U(_) | Number::I(_), Some((id, FieldType::Keyword))) =
+            (n, self.field_of(node))
+        {
+            let (a, b) = span;
+            self.out.values.push((id, Slot::Input(a as u32, b as u32)));
+            return Ok(());
+        }
+        self.number(node, n)
     }
 
     fn number(&mut self, node: u32, n: Number) -> Result<(), Stop> {

@@ -198,6 +198,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Where the cursor is, in bytes from the start.
+    #[inline]
+    pub(super) fn offset(&self) -> usize {
+        self.index
+    }
+
     #[inline]
     pub(super) fn peek(&self) -> Option<u8> {
         self.bytes.get(self.index).copied()
