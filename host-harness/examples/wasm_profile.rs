@@ -1,6 +1,11 @@
 //! Profiling aid for the wasm path: the core module under wasmtime with a
 //! perf map of the compiled code (/tmp/perf-PID.map), so `perf report`
 //! names the module's functions. Not a benchmark (`rulehost bench` is).
+//! For instructions per event, `rulehost bench` has a column (wasm fuel,
+//! and callgrind's count of the native loop with `--instructions`); this
+//! example is for what those counts leave out: the x86 instructions of the
+//! compiled code and of the host around it, under callgrind
+//! (`--toggle-collect='*measured*'`), and where perf puts the time.
 //!
 //! ```sh
 //! cargo build --profile bench-host -p host-harness --example wasm_profile

@@ -39,7 +39,9 @@ use wasmtime::{Engine, Store, StoreLimitsBuilder};
 use crate::cache::Entry;
 use crate::detector::{Backend, BatchOutcome, Detector, RefusedLine};
 use crate::error::HostError;
-use crate::wasm::{arm, sandbox_engine, ticker, trap_cause, HostLimits, Limiter, Ticker};
+use crate::wasm::{
+    arm, fuel_burnt, sandbox_engine, ticker, trap_cause, HostLimits, Limiter, Ticker,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -279,6 +281,12 @@ impl ComponentDetector {
         self.live
             .as_ref()
             .map_or(0, |l| l.store.data().memory_bytes())
+    }
+
+    /// Fuel the instance has burnt so far (about one unit per wasm
+    /// instruction executed), when the component runs under a fuel bound.
+    pub fn fuel_burnt(&self) -> Option<u64> {
+        self.live.as_ref().and_then(|l| fuel_burnt(&l.store))
     }
 
     fn live(&mut self) -> Result<&mut Live, HostError> {

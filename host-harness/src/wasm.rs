@@ -367,6 +367,10 @@ pub(crate) struct Limiter {
     limits: StoreLimits,
     denied: bool,
     memory_bytes: usize,
+    /// Fuel given to the current call, and fuel the store's earlier calls
+    /// burnt (under a fuel bound; `rulehost bench` reports it per event).
+    fuel_armed: u64,
+    fuel_burnt: u64,
 }
 
 impl Limiter {
@@ -375,6 +379,8 @@ impl Limiter {
             limits,
             denied: false,
             memory_bytes: 0,
+            fuel_armed: 0,
+            fuel_burnt: 0,
         }
     }
 
@@ -603,8 +609,14 @@ pub(crate) fn arm(store: &mut Store<Limiter>, cpu: &CpuLimit, input_len: usize) 
     match *cpu {
         CpuLimit::Fuel { base, per_byte } => {
             let fuel = base.saturating_add(per_byte.saturating_mul(input_len as u64));
+            // What the previous call burnt goes to the total first: the
+            // refill below forgets it.
+            let burnt = fuel_burnt(store).unwrap_or(0);
             // Only fails when fuel is not enabled, which `from_bytes` does.
             let _ = store.set_fuel(fuel);
+            let data = store.data_mut();
+            data.fuel_burnt = burnt;
+            data.fuel_armed = fuel;
         }
         CpuLimit::Deadline { deadline, tick } => {
             let ticks = (deadline.as_nanos() / tick.as_nanos().max(1)).max(1);
@@ -613,6 +625,14 @@ pub(crate) fn arm(store: &mut Store<Limiter>, cpu: &CpuLimit, input_len: usize) 
         }
         CpuLimit::Unbounded => {}
     }
+}
+
+/// Fuel every call into this store has burnt so far (about one unit per
+/// wasm instruction); `None` when the store is not under a fuel bound.
+pub(crate) fn fuel_burnt(store: &Store<Limiter>) -> Option<u64> {
+    let left = store.get_fuel().ok()?;
+    let data = store.data();
+    Some(data.fuel_burnt + data.fuel_armed.saturating_sub(left))
 }
 
 /// Smaller inputs reuse one buffer of this size; larger ones get their own,
@@ -639,6 +659,13 @@ impl WasmDetector {
             .as_ref()
             .map(|l| l.memory.data_size(&l.store))
             .unwrap_or(0)
+    }
+
+    /// Fuel the instance has burnt so far (about one unit per wasm
+    /// instruction executed), when the module runs under a fuel bound.
+    /// A trap's fresh instance starts again from 0.
+    pub fn fuel_burnt(&self) -> Option<u64> {
+        self.live.as_ref().and_then(|l| fuel_burnt(&l.store))
     }
 
     fn live(&mut self) -> Result<&mut Live, HostError> {

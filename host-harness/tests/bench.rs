@@ -149,3 +149,75 @@ fn gen_is_seeded_ndjson() {
     assert_eq!(text.lines().count(), 20);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The instr/event column: fuel per event for the wasm rows, always; with
+/// `--instructions` and valgrind installed, callgrind's count for the
+/// native rows. Counts, unlike times, can be held to a range: the seed
+/// rule on Defend-shaped events of about 2.5 KB burns some 64 000 units of
+/// fuel per event (BENCHMARKS.md); and since `push_ndjson` finds lines
+/// with memchr, a batch costs about what its events cost one by one
+/// (1.7x with the byte loop).
+#[test]
+fn bench_counts_instructions_per_event() {
+    let module = build_module(&workspace_dir()).expect("the module builds");
+    let valgrind = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rulehost"));
+    command
+        .args(["bench", "--events", "1000", "--runs", "1"])
+        .args(["--only", "native,wasm,wasm-batch,wasm-unbounded"])
+        .args(["--instructions-events", "500", "--module"])
+        .arg(&module);
+    if valgrind {
+        command.arg("--instructions");
+    }
+    let out = command.output().expect("rulehost runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "rulehost bench failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let header = stdout
+        .lines()
+        .find(|l| l.starts_with("| row |"))
+        .unwrap_or_else(|| panic!("no table in\n{stdout}"));
+    let column = header
+        .trim_matches('|')
+        .split(" | ")
+        .position(|c| c.trim() == "instr/event")
+        .unwrap_or_else(|| panic!("no instr/event column: {header}"))
+        - 1; // the cells after the key
+    let table = rows(&stdout, "method:");
+    let count = |key: &str| -> Option<f64> {
+        let (_, cells) = table
+            .iter()
+            .find(|(k, _)| *k == key)
+            .unwrap_or_else(|| panic!("no row {key}:\n{stdout}"));
+        cells[column].parse().ok()
+    };
+    let wasm = count("wasm").unwrap_or_else(|| panic!("wasm: no instr/event:\n{stdout}"));
+    assert!(
+        (20_000.0..=200_000.0).contains(&wasm),
+        "wasm: {wasm} fuel per event:\n{stdout}"
+    );
+    // Fuel counts the wasm the module runs, not the row's CPU bound.
+    assert_eq!(count("wasm-unbounded"), Some(wasm), "{stdout}");
+    let batch = count("wasm-batch").unwrap_or_else(|| panic!("wasm-batch:\n{stdout}"));
+    assert!(
+        batch > wasm * 0.9 && batch < wasm * 1.4,
+        "wasm-batch {batch} against wasm {wasm} per event:\n{stdout}"
+    );
+    assert!(stdout.contains("instr/event: instructions per event over the first 500 events"));
+    match count("native") {
+        Some(native) if valgrind => assert!(
+            (5_000.0..=150_000.0).contains(&native),
+            "native: {native} instructions per event:\n{stdout}"
+        ),
+        None if !valgrind => {}
+        other => panic!("native: {other:?} with valgrind {valgrind}:\n{stdout}"),
+    }
+}

@@ -47,9 +47,31 @@ pub(super) fn native_once(
             memory_delta: None,
         });
     }
+    let t = Instant::now();
+    let alerts = counted_native_loop(&mut engine, input, mode, &mut run)?;
+    run.secs = t.elapsed().as_secs_f64();
+    run.alerts = alerts
+        .iter()
+        .map(|a| alert_ids(a.as_str().as_bytes()))
+        .collect();
+    let s = engine.stats();
+    run.end = Some((s.pending_sequences, s.evictions));
+    Ok(run)
+}
+
+/// The timed native loop: every event of `input`, the alerts drained, the
+/// stream flushed. A function of its own, never inlined, so that callgrind
+/// counts it alone (`--toggle-collect=*counted_native_loop*`: the
+/// instr/event column, `instructions.rs`).
+#[inline(never)]
+pub(super) fn counted_native_loop(
+    engine: &mut Engine,
+    input: &Input,
+    mode: Mode,
+    run: &mut Run,
+) -> Result<Vec<rule_core::Alert>, String> {
     let data = &input.data;
     let mut alerts = Vec::new();
-    let t = Instant::now();
     match mode {
         Mode::Event => {
             for r in &input.lines {
@@ -78,14 +100,7 @@ pub(super) fn native_once(
     if engine.flush() > 0 {
         alerts.extend(engine.drain());
     }
-    run.secs = t.elapsed().as_secs_f64();
-    run.alerts = alerts
-        .iter()
-        .map(|a| alert_ids(a.as_str().as_bytes()))
-        .collect();
-    let s = engine.stats();
-    run.end = Some((s.pending_sequences, s.evictions));
-    Ok(run)
+    Ok(alerts)
 }
 
 // ---- a Detector: the core module under wasmtime, the component
@@ -94,17 +109,25 @@ pub(super) fn native_once(
 pub(super) trait BenchDetector: Detector {
     /// Linear memory, in bytes, when there is one.
     fn memory_bytes(&self) -> Option<u64>;
+    /// Fuel burnt so far, under a fuel bound.
+    fn fuel_burnt(&self) -> Option<u64>;
 }
 
 impl BenchDetector for WasmDetector {
     fn memory_bytes(&self) -> Option<u64> {
         Some(WasmDetector::memory_bytes(self) as u64)
     }
+    fn fuel_burnt(&self) -> Option<u64> {
+        WasmDetector::fuel_burnt(self)
+    }
 }
 
 impl BenchDetector for ComponentDetector {
     fn memory_bytes(&self) -> Option<u64> {
         Some(ComponentDetector::memory_bytes(self) as u64)
+    }
+    fn fuel_burnt(&self) -> Option<u64> {
+        ComponentDetector::fuel_burnt(self)
     }
 }
 
@@ -160,6 +183,7 @@ pub(super) fn detector_once(
     }
     let data = &input.data;
     let mut chunks: Vec<Vec<u8>> = Vec::new();
+    let fuel_before = d.fuel_burnt();
     let t = Instant::now();
     match mode {
         Mode::Event => {
@@ -188,6 +212,10 @@ pub(super) fn detector_once(
         chunks.push(d.drain_alerts().map_err(err)?);
     }
     run.secs = t.elapsed().as_secs_f64();
+    run.fuel = d
+        .fuel_burnt()
+        .zip(fuel_before)
+        .map(|(after, before)| after.saturating_sub(before));
     run.alerts = ndjson_alert_ids(&chunks);
     let (pending, _, evictions) = stats_of(&mut *d)?;
     run.end = Some((pending, evictions));

@@ -69,6 +69,8 @@ pub(super) struct Run {
     pub(super) end: Option<(u64, u64)>,
     /// Linear memory after the run (wasm rows).
     pub(super) memory: Option<u64>,
+    /// Fuel the timed part burnt, under a fuel bound (wasm rows).
+    pub(super) fuel: Option<u64>,
     /// The process's peak RSS during the run, and its RSS before it.
     pub(super) peak_rss: Option<u64>,
     pub(super) rss_base: Option<u64>,
@@ -122,6 +124,9 @@ pub(super) struct Row {
     pub(super) outcome: Outcome,
     /// With the pending sequences (`--pending`).
     pub(super) pending: Option<Outcome>,
+    /// Instructions per event, counted apart from the timed runs
+    /// (`instructions.rs`), when counted.
+    pub(super) instructions: Option<f64>,
 }
 
 impl Measured {

@@ -15,6 +15,7 @@ mod cli;
 mod faces;
 mod fill;
 mod input;
+mod instructions;
 mod measure;
 mod node;
 mod python;
@@ -32,6 +33,7 @@ use rule_core::{Engine, Limits};
 use crate::gen::ProfileArg;
 use fill::Fill;
 use input::{retime, Input};
+use instructions::count_instructions;
 use report::{goals, mib, table};
 use rows::{run_rows, Artifact, Plan};
 
@@ -97,6 +99,22 @@ pub struct BenchArgs {
     /// column; a key ending in `*` is a prefix).
     #[arg(long, value_name = "KEYS", value_delimiter = ',')]
     only: Vec<String>,
+
+    /// Count the native rows' instructions per event too, with valgrind's
+    /// callgrind (slow: about a minute for a pack). The wasm and component
+    /// rows' column (fuel per event) is always counted.
+    #[arg(long)]
+    instructions: bool,
+
+    /// Events the instr/event column counts: the file's first N.
+    #[arg(long, value_name = "N", default_value_t = 5_000)]
+    instructions_events: usize,
+
+    /// The child process callgrind counts for `--instructions`: the native
+    /// loop once over `--file` (`event` or `batch`), the seed rule or the
+    /// `--rules` pack, nothing else.
+    #[arg(long, value_name = "MODE", hide = true)]
+    count_native: Option<String>,
 }
 
 /// Seconds a pending-mode file is spread over: inside maxspan (5 s) with
@@ -150,6 +168,9 @@ fn note(message: &str) {
 }
 
 pub fn bench(args: &BenchArgs) -> Result<bool, String> {
+    if let Some(mode) = &args.count_native {
+        return instructions::native_child(args, mode);
+    }
     if cfg!(debug_assertions) {
         note("this is a debug build: its numbers say little (use cargo run --release)");
     }
@@ -316,7 +337,8 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
         ok = ok_empty && ok_full;
     } else {
         limits = Limits::default();
-        let rows = run_rows(&plan, &input, None, &limits, &tmp.0);
+        let mut rows = run_rows(&plan, &input, None, &limits, &tmp.0);
+        let legend = count_instructions(&plan, &input, &mut rows, &tmp.0, &mut notes);
         let _ = writeln!(out);
         ok = table(
             &mut out,
@@ -333,6 +355,7 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
              RSS growth: that peak over the RSS when the row started",
             mib(input.bytes() as u64)
         );
+        let _ = writeln!(out, "{legend}");
         goals(&mut out, &rows, false, &input);
     }
     for n in &notes {

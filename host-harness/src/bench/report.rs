@@ -89,9 +89,9 @@ pub(super) fn table<'a>(
     } else {
         let _ = writeln!(
             out,
-            "| row | events/s | MB/s | ns/event (median) | × native | peak RSS MiB | RSS growth MiB | wasm memory MiB | alerts |"
+            "| row | events/s | MB/s | ns/event (median) | × native | instr/event | peak RSS MiB | RSS growth MiB | wasm memory MiB | alerts |"
         );
-        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|---|");
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
     }
     let mut ok = true;
     for row in rows {
@@ -175,7 +175,8 @@ pub(super) fn table<'a>(
         } else {
             let _ = writeln!(
                 out,
-                "{head}| {} | {} | {} | {alerts} |",
+                "{head}| {} | {} | {} | {} | {alerts} |",
+                opt(row.instructions.map(|i| format!("{i:.0}"))),
                 opt(m.peak_rss.map(mib)),
                 opt(m.rss_growth.map(mib)),
                 opt(m.memory.map(mib)),

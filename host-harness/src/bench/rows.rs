@@ -109,6 +109,7 @@ pub(super) fn run_rows(
                 pack: pack.map(str::to_string),
                 outcome,
                 pending,
+                instructions: None,
             });
         };
 
