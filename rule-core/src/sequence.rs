@@ -52,8 +52,16 @@ const NULL_LEN: u32 = u32::MAX;
 
 impl Key {
     /// Encodes values as length-prefixed runs, so no value can alias another.
-    pub fn new<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Key {
-        let mut bytes = Vec::new();
+    pub fn new<'a, I>(values: I) -> Key
+    where
+        I: IntoIterator<Item = Option<&'a str>>,
+        I::IntoIter: Clone,
+    {
+        let values = values.into_iter();
+        // Sized first: one allocation per key, not a growth per value
+        // (a key is built for every event a stage matches).
+        let len = values.clone().map(|v| 4 + v.map_or(0, str::len)).sum();
+        let mut bytes = Vec::with_capacity(len);
         for v in values {
             match v {
                 Some(v) => {
