@@ -1,0 +1,269 @@
+//! The fast gear of skipping: plain valid JSON validated and passed over
+//! without the reader's step-by-step bookkeeping, and the search for a
+//! string's end eight bytes at a time (SWAR; sixteen with `simd128` where
+//! the wasm build enables it). Anything this path does not take goes back
+//! to [`Reader`](super::Reader)'s exact, serde_json-shaped path, so it
+//! decides nothing on its own: it only ever agrees faster (tested against
+//! the exact path in `scan`'s tests).
+
+/// The fast path of [`Reader::skip_value`](super::Reader::skip_value): the end of the value at `i`
+/// when it is valid JSON nested at most 64 deep, else `None` (then the
+/// exact path runs from `i` again and finds serde_json's error, or takes
+/// what this path does not follow). It accepts nothing serde_json's
+/// `ignore_value` refuses: strict JSON grammar, any `\u` with four hex
+/// digits, no control byte in strings.
+pub(super) fn skip_valid(bytes: &[u8], mut i: usize) -> Option<usize> {
+    // Bit d of `objects` is set when the container d + 1 levels down is an
+    // object; `depth` counts open containers.
+    let mut depth = 0u32;
+    let mut objects = 0u64;
+    'value: loop {
+        i = skip_ws(bytes, i);
+        match *bytes.get(i)? {
+            b'"' => i = skip_valid_string(bytes, i + 1)?,
+            open @ (b'{' | b'[') => {
+                if depth == 64 {
+                    return None;
+                }
+                depth += 1;
+                objects = objects << 1 | u64::from(open == b'{');
+                i = skip_ws(bytes, i + 1);
+                let next = *bytes.get(i)?;
+                if next == open + 2 {
+                    // `{}` or `[]`: `}` and `]` are two above their openers.
+                    depth -= 1;
+                    objects >>= 1;
+                    i += 1;
+                } else if open == b'{' {
+                    i = skip_valid_key(bytes, i)?;
+                    continue 'value;
+                } else {
+                    continue 'value;
+                }
+            }
+            b'-' | b'0'..=b'9' => i = skip_valid_number(bytes, i)?,
+            b't' => i = literal(bytes, i, b"true")?,
+            b'f' => i = literal(bytes, i, b"false")?,
+            b'n' => i = literal(bytes, i, b"null")?,
+            _ => return None,
+        }
+        // After a value: close containers until a comma or the end.
+        loop {
+            if depth == 0 {
+                return Some(i);
+            }
+            i = skip_ws(bytes, i);
+            let in_object = objects & 1 == 1;
+            match *bytes.get(i)? {
+                b',' if in_object => {
+                    i = skip_valid_key(bytes, skip_ws(bytes, i + 1))?;
+                    continue 'value;
+                }
+                b',' => {
+                    i += 1;
+                    continue 'value;
+                }
+                b'}' if in_object => {}
+                b']' if !in_object => {}
+                _ => return None,
+            }
+            depth -= 1;
+            objects >>= 1;
+            i += 1;
+        }
+    }
+}
+
+#[inline(always)]
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    if let Some(&b) = bytes.get(i) {
+        if b > b' ' {
+            return i;
+        }
+    }
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// A key and its colon, from the key's opening quote at `i`.
+#[inline(always)]
+fn skip_valid_key(bytes: &[u8], i: usize) -> Option<usize> {
+    if bytes.get(i) != Some(&b'"') {
+        return None;
+    }
+    let i = skip_ws(bytes, skip_valid_string(bytes, i + 1)?);
+    if bytes.get(i) != Some(&b':') {
+        return None;
+    }
+    Some(i + 1)
+}
+
+/// A string after its opening quote, to after its closing one.
+#[inline(always)]
+fn skip_valid_string(bytes: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        i = find_string_stop(bytes, i);
+        match *bytes.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => match *bytes.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' => {
+                    let hex = bytes.get(i + 2..i + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    i += 6;
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+/// JSON's number grammar from `i`; the end of the number.
+fn skip_valid_number(bytes: &[u8], mut i: usize) -> Option<usize> {
+    if bytes.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match *bytes.get(i)? {
+        // serde_json refuses a digit after a leading zero itself.
+        b'0' if !matches!(bytes.get(i + 1), Some(b'0'..=b'9')) => i += 1,
+        b'1'..=b'9' => i = digits(bytes, i + 1),
+        _ => return None,
+    }
+    if bytes.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = digits(bytes, start);
+        if i == start {
+            return None;
+        }
+    }
+    if let Some(b'e' | b'E') = bytes.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = bytes.get(i) {
+            i += 1;
+        }
+        let start = i;
+        i = digits(bytes, start);
+        if i == start {
+            return None;
+        }
+    }
+    Some(i)
+}
+
+#[inline(always)]
+fn digits(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(b'0'..=b'9') = bytes.get(i) {
+        i += 1;
+    }
+    i
+}
+
+#[inline(always)]
+fn literal(bytes: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    let end = i + word.len();
+    (bytes.get(i..end)? == word).then_some(end)
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` that is `"`, `\` or below 0x20 (and
+/// maybe of bytes above such a one: borrows only run upwards, so the lowest
+/// flagged byte is always a true one).
+///
+/// `(x - n) & !x & 0x80` flags the bytes of `x` below `n` (for `n <= 0x80`).
+/// XOR with 0x02 moves `"` (0x22) to 0x20 and keeps 0x00..=0x1F among
+/// themselves while 0x20, 0x21 and 0x23 land above 0x20: one such test
+/// finds quotes and control bytes, a second backslashes.
+#[inline(always)]
+fn string_stops(w: u64) -> u64 {
+    let x = w ^ (LO * 0x02);
+    let quote_or_control = x.wrapping_sub(LO * 0x21) & !x;
+    let s = w ^ (LO * u64::from(b'\\'));
+    let backslash = s.wrapping_sub(LO) & !s;
+    (quote_or_control | backslash) & HI
+}
+
+#[inline(always)]
+fn is_string_stop(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// The index of the first `"`, `\` or control byte at or after `i`, or
+/// `bytes.len()`.
+#[inline(always)]
+pub(crate) fn find_string_stop(bytes: &[u8], mut i: usize) -> usize {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        i = simd128::skip_plain(bytes, i);
+    }
+    // Two words per step: one branch for sixteen bytes.
+    while let Some(chunk) = bytes.get(i..i + 16) {
+        let Ok(block) = <[u8; 16]>::try_from(chunk) else {
+            break;
+        };
+        let block = u128::from_le_bytes(block);
+        let low = string_stops(block as u64);
+        let high = string_stops((block >> 64) as u64);
+        if low | high != 0 {
+            return i + if low != 0 {
+                (low.trailing_zeros() / 8) as usize
+            } else {
+                8 + (high.trailing_zeros() / 8) as usize
+            };
+        }
+        i += 16;
+    }
+    if let Some(chunk) = bytes.get(i..i + 8) {
+        if let Ok(word) = <[u8; 8]>::try_from(chunk) {
+            let stops = string_stops(u64::from_le_bytes(word));
+            if stops != 0 {
+                return i + (stops.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        }
+    }
+    while let Some(&b) = bytes.get(i) {
+        if is_string_stop(b) {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128 {
+    use core::arch::wasm32::{
+        u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_load, v128_or,
+    };
+
+    /// Steps over 16-byte blocks holding no `"`, `\` or control byte; the
+    /// index of the first block that holds one, or of the last < 16 bytes.
+    #[inline]
+    pub(super) fn skip_plain(bytes: &[u8], mut i: usize) -> usize {
+        let quote = u8x16_splat(b'"');
+        let backslash = u8x16_splat(b'\\');
+        let space = u8x16_splat(0x20);
+        while i + 16 <= bytes.len() {
+            // SAFETY: `i + 16 <= bytes.len()`, so the 16 bytes read are in
+            // `bytes`; `v128_load` takes unaligned addresses.
+            let v: v128 = unsafe { v128_load(bytes.as_ptr().add(i).cast::<v128>()) };
+            let stops = v128_or(
+                v128_or(u8x16_eq(v, quote), u8x16_eq(v, backslash)),
+                u8x16_lt(v, space),
+            );
+            let mask = u8x16_bitmask(stops);
+            if mask != 0 {
+                return i + mask.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+        i
+    }
+}
