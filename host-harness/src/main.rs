@@ -139,6 +139,15 @@ struct RunArgs {
     #[arg(long, value_name = "N")]
     max_samples_per_key: Option<usize>,
 
+    /// At most N results (Elasticsearch's `size`); default: every result.
+    #[arg(long, value_name = "N")]
+    size: Option<u64>,
+
+    /// With --size: `head`, the first N results as they form, or `tail`
+    /// (Elasticsearch's default), the last N, written at the end of input.
+    #[arg(long, value_name = "head|tail", value_parser = ["head", "tail"])]
+    result_position: Option<String>,
+
     /// Cap on the module's linear memory, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     max_memory_mib: usize,
@@ -321,6 +330,12 @@ fn config_json(args: &RunArgs) -> Result<Option<Vec<u8>>, String> {
     }
     if let Some(n) = args.max_samples_per_key {
         params.insert("max_samples_per_key".into(), n.into());
+    }
+    if let Some(n) = args.size {
+        params.insert("size".into(), n.into());
+    }
+    if let Some(position) = &args.result_position {
+        params.insert("result_position".into(), position.clone().into());
     }
     if !params.is_empty() {
         config.insert("params".into(), params.into());

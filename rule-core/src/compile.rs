@@ -25,7 +25,7 @@ use crate::plan::{
     FieldId, FieldSpec, FieldType, Filter, KeyField, PipePlan, Plan, Shape, StagePlan, Test,
     ValueKind,
 };
-use crate::rule::QueryParams;
+use crate::rule::{QueryParams, ResultPosition};
 use crate::syntax::ast::{ArithOp, Expr, Field, Literal, Pipe, Query, QueryKind, Stage};
 
 /// Stages per query, as Elasticsearch's own bound on sequence length.
@@ -39,14 +39,15 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
         inferred: BTreeMap::new(),
     };
     let timestamp = params.timestamp_field();
-    let timestamp_path = match c.mapping.and_then(|m| m.get(timestamp)) {
-        Some(mapped) => mapped.path.clone(),
-        None => timestamp.to_string(),
+    let (timestamp_path, ignore_malformed) = match c.mapping.and_then(|m| m.get(timestamp)) {
+        Some(mapped) => (mapped.path.clone(), mapped.ignore_malformed),
+        None => (timestamp.to_string(), false),
     };
     c.fields.push(FieldSpec {
         path: timestamp_path,
         ty: FieldType::Date,
         kind: ValueKind::Date,
+        ignore_malformed,
     });
     let tiebreaker = match &params.tiebreaker_field {
         None => None,
@@ -135,7 +136,7 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
             },
         },
     };
-    let pipes = query
+    let mut pipes: Vec<PipePlan> = query
         .pipes
         .iter()
         .map(|p| match *p {
@@ -143,6 +144,17 @@ pub fn compile(query: &Query, params: &QueryParams) -> Result<Plan, RuleError> {
             Pipe::Tail(n, _) => PipePlan::Tail(n),
         })
         .collect();
+    if let Some(size) = params.size {
+        // Elasticsearch: pipes cannot take more than `size`; without a
+        // pipe, `result_position` says which `size` results.
+        match pipes.last_mut() {
+            Some(PipePlan::Head(n) | PipePlan::Tail(n)) => *n = (*n).min(size),
+            None => pipes.push(match params.result_position {
+                ResultPosition::Head => PipePlan::Head(size),
+                ResultPosition::Tail => PipePlan::Tail(size),
+            }),
+        }
+    }
     Ok(Plan {
         fields: c.fields,
         shape,
@@ -291,6 +303,10 @@ impl Compiler<'_> {
             path: path.to_string(),
             ty,
             kind,
+            ignore_malformed: self
+                .mapping
+                .and_then(|m| m.get(path))
+                .is_some_and(|mapped| mapped.ignore_malformed),
         });
         Ok((self.fields.len() - 1) as FieldId)
     }

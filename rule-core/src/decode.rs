@@ -30,7 +30,7 @@ use core::net::IpAddr;
 use scan::{Code, Number, Reader, Str, SyntaxError};
 use values::FieldValues;
 
-use crate::error::PushError;
+use crate::error::{ErrorKind, PushError};
 use crate::ip::parse_ip;
 use crate::plan::{FieldId, FieldSpec, FieldType, ValueRef, TIMESTAMP};
 use crate::time::parse_rfc3339_ms;
@@ -238,6 +238,9 @@ pub struct Decoded {
     values: FieldValues,
     scratch: String,
     pub timestamp: Option<i64>,
+    /// Values left out because they did not fit a field whose mapping says
+    /// `ignore_malformed`, by what refusing them would have been.
+    pub ignored_malformed: Vec<ErrorKind>,
     /// The reader's buffers: the last string read that had escapes, and the
     /// open brackets of a value being skipped.
     unescaped: String,
@@ -269,6 +272,7 @@ impl Decoded {
         self.values.clear();
         self.scratch.clear();
         self.timestamp = None;
+        self.ignored_malformed.clear();
     }
 
     fn push_scratch(&mut self, field: FieldId, text: fmt::Arguments<'_>) {
@@ -569,18 +573,18 @@ impl Walk<'_> {
                 None => {
                     let field = self.trie.nodes[node as usize].path.to_string();
                     let value: String = s.chars().take(64).collect();
-                    return Err(PushError::MalformedIp { field, value }.into());
+                    return self.malformed(id, PushError::MalformedIp { field, value }.into());
                 }
             },
             FieldType::Number => match s.trim().parse::<f64>() {
                 Ok(n) => self.out.values.push((id, Slot::Number(n))),
-                Err(_) => return Err(self.wrong_type(node, ty.name())),
+                Err(_) => return self.malformed(id, self.wrong_type(node, ty.name())),
             },
             FieldType::Date => match parse_rfc3339_ms(s).or_else(|| s.parse::<i64>().ok()) {
                 Some(ms) => self.timestamp(id, ms),
                 None => {
                     let value: String = s.chars().take(64).collect();
-                    return Err(PushError::BadTimestamp { value }.into());
+                    return self.malformed(id, PushError::BadTimestamp { value }.into());
                 }
             },
         }
@@ -620,13 +624,13 @@ impl Walk<'_> {
                 Some(ms) => self.timestamp(id, ms),
                 None => {
                     let value = alloc::format!("{}", Shown(n));
-                    return Err(PushError::BadTimestamp { value }.into());
+                    return self.malformed(id, PushError::BadTimestamp { value }.into());
                 }
             },
             FieldType::Ip => {
                 let field = self.trie.nodes[node as usize].path.to_string();
                 let value = alloc::format!("{}", Shown(n));
-                return Err(PushError::MalformedIp { field, value }.into());
+                return self.malformed(id, PushError::MalformedIp { field, value }.into());
             }
         }
         Ok(())
@@ -638,8 +642,22 @@ impl Walk<'_> {
                 self.out.push_scratch(id, format_args!("{b}"));
                 Ok(())
             }
-            Some((_, ty)) => Err(self.wrong_type(node, ty.name())),
+            Some((id, ty)) => self.malformed(id, self.wrong_type(node, ty.name())),
             None => Err(self.wrong_type(node, "an object")),
+        }
+    }
+
+    /// A value that does not fit its field: the event is refused, unless
+    /// the field's mapping says `ignore_malformed`, where Elasticsearch
+    /// indexes the document without the value. A JSON object where a value
+    /// belongs is refused either way, as a mapping conflict.
+    fn malformed(&mut self, id: FieldId, refusal: Stop) -> Result<(), Stop> {
+        match refusal {
+            Stop::Refused(e) if self.fields[usize::from(id)].ignore_malformed => {
+                self.out.ignored_malformed.push(e.kind());
+                Ok(())
+            }
+            refusal => Err(refusal),
         }
     }
 }

@@ -204,6 +204,9 @@ impl Engine {
         self.arrivals += 1;
         self.stats.events += 1;
         self.stats.bytes += len as u64;
+        for &kind in &self.decoded.ignored_malformed {
+            self.stats.ignored_malformed.count(kind);
+        }
         let anchored = match &mut self.prefilter {
             Some(prefilter) => {
                 prefilter.run(&self.decoded, text, self.arrivals);

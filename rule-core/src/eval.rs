@@ -13,6 +13,7 @@ use crate::functions::apply;
 use crate::pattern::fold;
 use crate::plan::{Filter, Scalar, Script, Test, ValueKind, ValueRef};
 use crate::value::{ScriptResult, Value};
+use crate::version::version_key;
 
 /// Combinations of field values one script tries on one event; past this
 /// the script is false for the event and the event is counted.
@@ -70,6 +71,9 @@ pub fn test_value(test: &Test, value: ValueRef<'_>) -> bool {
         }
         (Test::StringOrder { op, value }, ValueRef::Str(s)) => {
             op.holds(s.as_bytes().cmp(value.as_bytes()))
+        }
+        (Test::VersionOrder { op, key, .. }, ValueRef::Str(s)) => {
+            op.holds(version_key(s).as_slice().cmp(key.as_slice()))
         }
         (Test::Regex(regexps), ValueRef::Str(s)) => regexps.iter().any(|r| r.is_match(s)),
         _ => false,

@@ -279,7 +279,9 @@ fn describe(field: &str, test: &Test) -> String {
             format!("cidrmatch({field}, {})", list.join(", "))
         }
         Test::Number { op, value } => format!("{field} {} {value}", op_text(*op)),
-        Test::StringOrder { op, value } => format!("{field} {} {value:?}", op_text(*op)),
+        Test::StringOrder { op, value } | Test::VersionOrder { op, value, .. } => {
+            format!("{field} {} {value:?}", op_text(*op))
+        }
         Test::Regex(regexps) => {
             let tilde = if regexps.first().is_some_and(|r| r.is_case_insensitive()) {
                 "~"

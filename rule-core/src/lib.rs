@@ -94,6 +94,7 @@ mod stats;
 pub mod syntax;
 pub mod time;
 mod value;
+mod version;
 
 pub use decode::msgpack::{msgpack_depth, to_json as msgpack_to_json};
 pub use engine::{Alert, BatchReport, Engine, Limits, RefusedRule, MAX_KEYS_PER_EVENT};
@@ -103,7 +104,8 @@ pub use explain::{Explanation, FieldValues, Node, Outcome, StageExplanation};
 pub use mapping::{EsType, Mapping};
 pub use regexp::{Regexp, RegexpError, RegexpErrorKind};
 pub use rule::{
-    text_position, QueryParams, Rule, RuleMeta, Technique, Threat, ThreatRef, EMBEDDED_RULE_TOML,
+    text_position, QueryParams, ResultPosition, Rule, RuleMeta, Technique, Threat, ThreatRef,
+    EMBEDDED_RULE_TOML,
 };
 pub use snapshot::{RestoreReport, SnapshotError, SNAPSHOT_VERSION};
 pub use stats::{ErrorCounts, RefusedRuleStats, RuleStats, Stats};

@@ -49,6 +49,8 @@ impl FieldType {
 pub enum ValueKind {
     /// Strings (`keyword`, `wildcard`, the keyword sub-field of `text`).
     Keyword,
+    /// `version`: strings, ordered as versions in query leaves.
+    Version,
     /// `long`, `integer`, `short`, `byte`: integers.
     Long,
     /// `double`, `float`, `half_float`, `scaled_float`.
@@ -72,6 +74,9 @@ pub struct FieldSpec {
     pub ty: FieldType,
     /// How scripts see it.
     pub kind: ValueKind,
+    /// The mapping's `ignore_malformed`: a value that does not fit `ty` is
+    /// left out of the event instead of refusing the event.
+    pub ignore_malformed: bool,
 }
 
 /// What kind of query the plan runs.
@@ -271,6 +276,13 @@ pub enum Test {
     Number { op: Ordering, value: f64 },
     /// Ordered comparison of keywords (byte order, as Lucene's terms).
     StringOrder { op: Ordering, value: String },
+    /// Ordered comparison on a `version` field: `key` is `value`'s
+    /// [`crate::version::version_key`], whose byte order is the version order.
+    VersionOrder {
+        op: Ordering,
+        value: String,
+        key: Vec<u8>,
+    },
     /// `regex`, `regex~`: a Lucene `regexp` query, any pattern.
     Regex(Vec<Regexp>),
 }

@@ -47,6 +47,34 @@ pub struct QueryParams {
     /// Samples per join key a `sample` query gives (Elasticsearch's
     /// `max_samples_per_key`, 1 by default).
     pub max_samples_per_key: Option<usize>,
+    /// `size`: at most this many results. Unset, every result: on a
+    /// stream, Elasticsearch's default of 10 would silence a rule for good
+    /// after its tenth alert.
+    pub size: Option<u64>,
+    /// `result_position`: with `size`, the first results as they form
+    /// (`head`), or the last ones, let out at [`crate::Engine::flush`]
+    /// (`tail`, Elasticsearch's default).
+    pub result_position: ResultPosition,
+}
+
+/// Which results `size` keeps, as Elasticsearch's `result_position`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultPosition {
+    Head,
+    #[default]
+    Tail,
+}
+
+impl ResultPosition {
+    /// `"head"` or `"tail"`, as the request parameter spells it.
+    pub fn from_name(name: &str) -> Option<ResultPosition> {
+        match name {
+            "head" => Some(ResultPosition::Head),
+            "tail" => Some(ResultPosition::Tail),
+            _ => None,
+        }
+    }
 }
 
 impl QueryParams {

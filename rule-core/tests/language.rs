@@ -3,7 +3,7 @@
 
 mod common;
 
-use rule_core::{Engine, EsType, Limits, Mapping, QueryParams, Rule};
+use rule_core::{Engine, ErrorKind, EsType, Limits, Mapping, QueryParams, ResultPosition, Rule};
 use serde_json::{json, Value};
 
 fn engine(eql: &str, mapping: Option<Mapping>) -> Engine {
@@ -53,6 +53,61 @@ fn head_and_tail() {
     assert_eq!(ids("process where true | head 2", &events), [[0], [1]]);
     assert_eq!(ids("process where true | tail 2", &events), [[3], [4]]);
     assert_eq!(ids("process where true | tail 3 | head 1", &events), [[2]]);
+}
+
+#[test]
+fn size_and_result_position() {
+    let events: Vec<Value> = (0..5)
+        .map(|_| json!({"event": {"category": "process"}}))
+        .collect();
+    let sized = |eql: &str, size: Option<u64>, position: ResultPosition| {
+        let mut rule = Rule::from_eql(eql, None);
+        rule.params.size = size;
+        rule.params.result_position = position;
+        let mut e = Engine::new(rule, Limits::default()).unwrap();
+        // What comes out before the end of the stream, then at flush.
+        let mut before = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            let mut event = event.clone();
+            event["@timestamp"] = json!(format!("2026-01-01T00:00:{i:02}Z"));
+            event["id"] = json!(i);
+            e.push(event.to_string().as_bytes()).unwrap();
+            before.extend(e.drain().iter().map(|a| first_id(a.as_str())));
+        }
+        e.flush();
+        let at_flush: Vec<i64> = e.drain().iter().map(|a| first_id(a.as_str())).collect();
+        (before, at_flush)
+    };
+    let all = "process where true";
+    // Unset: every result, as it forms.
+    assert_eq!(
+        sized(all, None, ResultPosition::Tail),
+        (vec![0, 1, 2, 3, 4], vec![])
+    );
+    // `head`: the first two as they form, then nothing more.
+    assert_eq!(
+        sized(all, Some(2), ResultPosition::Head),
+        (vec![0, 1], vec![])
+    );
+    // `tail` (Elasticsearch's default): the last two, at flush.
+    assert_eq!(
+        sized(all, Some(2), ResultPosition::Tail),
+        (vec![], vec![3, 4])
+    );
+    // With a pipe, `size` caps it and the pipe says which end.
+    assert_eq!(
+        sized("process where true | head 3", Some(2), ResultPosition::Tail),
+        (vec![0, 1], vec![])
+    );
+    assert_eq!(
+        sized("process where true | tail 1", Some(2), ResultPosition::Head),
+        (vec![], vec![4])
+    );
+}
+
+fn first_id(alert: &str) -> i64 {
+    let doc: Value = serde_json::from_str(alert).unwrap();
+    doc["Events"][0]["id"].as_i64().unwrap_or(-1)
 }
 
 #[test]
@@ -143,6 +198,126 @@ fn a_mapping_gives_types_and_aliases() {
         common::run_indexed(&mut e, &[json!({"kind": "process"})]),
         [[0]]
     );
+}
+
+#[test]
+fn version_fields_compare_as_versions() {
+    let mapping = Mapping::from_json(
+        r#"{"properties": {"version": {"type": "version"}, "text": {"type": "keyword"},
+            "event": {"properties": {"category": {"type": "keyword"}}},
+            "@timestamp": {"type": "date"}, "id": {"type": "long"}}}"#,
+    )
+    .unwrap();
+    let versions = [
+        "1.0.0",
+        "1.2.0",
+        "2.0.0",
+        "10.0.0",
+        "20.1.0",
+        "20.10.0",
+        "20.2.0",
+        "1.0.0-rc.1",
+        "1.2.alpha.4",
+    ];
+    let events: Vec<_> = versions
+        .iter()
+        .map(|v| json!({"event": {"category": "process"}, "version": v, "text": v}))
+        .collect();
+    let run = |eql: &str| -> Vec<i64> {
+        let mut e = engine(eql, Some(mapping.clone()));
+        common::run_indexed(&mut e, &events)
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    // Semver order on the `version` field: numbers numerically, a
+    // pre-release before its release, an invalid version after all valid.
+    assert_eq!(run(r#"process where version > "2.0.0""#), [3, 4, 5, 6, 8]);
+    assert_eq!(run(r#"process where version <= "1.0.0""#), [0, 7]);
+    assert_eq!(run(r#"process where version < "1.0.0""#), [7]);
+    assert_eq!(
+        run(r#"process where version >= "20.2.0" and version < "20.10""#),
+        [6]
+    );
+    assert_eq!(run(r#"process where not (version >= "1.2")"#), [0, 7]);
+    // Equality and lists are the text's.
+    assert_eq!(run(r#"process where version == "20.1.0""#), [4]);
+    assert_eq!(
+        run(r#"process where version != "1.0.0""#),
+        [1, 2, 3, 4, 5, 6, 7, 8]
+    );
+    assert_eq!(
+        run(r#"process where version in ("2.0.0", "10.0.0")"#),
+        [2, 3]
+    );
+    // The same values in a keyword field order as text.
+    assert_eq!(run(r#"process where text > "2.0.0""#), [4, 5, 6]);
+}
+
+#[test]
+fn ignore_malformed_leaves_the_value_out_not_the_event() {
+    let mapping = |ignore: &str| {
+        Mapping::from_json(&format!(
+            r#"{{"settings": {{"index.mapping.ignore_malformed": {ignore}}},
+                "properties": {{"n": {{"type": "long"}}, "addr": {{"type": "ip"}},
+                "when": {{"type": "date"}}, "kind": {{"type": "keyword"}},
+                "event": {{"properties": {{"category": {{"type": "keyword"}}}}}},
+                "@timestamp": {{"type": "date"}}, "id": {{"type": "long"}}}}}}"#
+        ))
+        .unwrap()
+    };
+    let eql = r#"process where n == null and addr == null and when == null and kind == "k""#;
+    let bad = [
+        json!({"n": "abc"}),
+        json!({"addr": "not-an-ip"}),
+        json!({"when": "yesterday"}),
+        json!({"n": true}),
+        json!({"addr": 7}),
+    ];
+    // Without it, each event is refused, as Elasticsearch refuses the document.
+    let mut strict = engine(eql, Some(mapping("false")));
+    for fields in &bad {
+        let mut event = json!({"@timestamp": "2026-01-01T00:00:00Z", "event": {"category": "process"}, "kind": "k"});
+        event
+            .as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        assert!(
+            strict.push(event.to_string().as_bytes()).is_err(),
+            "{event}"
+        );
+    }
+    assert_eq!(strict.stats().errors.total(), 5);
+    // With it, the event is taken and the field reads as missing.
+    let mut lenient = engine(eql, Some(mapping("true")));
+    let events: Vec<_> = bad
+        .iter()
+        .map(|fields| {
+            let mut event = json!({"event": {"category": "process"}, "kind": "k"});
+            event
+                .as_object_mut()
+                .unwrap()
+                .extend(fields.as_object().unwrap().clone());
+            event
+        })
+        .collect();
+    assert_eq!(
+        common::run_indexed(&mut lenient, &events),
+        [[0], [1], [2], [3], [4]]
+    );
+    let stats = lenient.stats();
+    assert_eq!(stats.errors.total(), 0);
+    assert_eq!(stats.ignored_malformed.get(ErrorKind::WrongType), 2);
+    assert_eq!(stats.ignored_malformed.get(ErrorKind::MalformedIp), 2);
+    assert_eq!(stats.ignored_malformed.get(ErrorKind::BadTimestamp), 1);
+    // Only the malformed value goes: the others of an array stay.
+    let mut lenient = engine("process where n == 5", Some(mapping("true")));
+    let event = json!({"event": {"category": "process"}, "n": ["x", 5, "y"]});
+    assert_eq!(common::run_indexed(&mut lenient, &[event]), [[0]]);
+    // An event refused for another reason counts nothing as ignored.
+    let mut lenient = engine(eql, Some(mapping("true")));
+    assert!(lenient.push(br#"{"n": "abc", "addr": "#).is_err());
+    assert_eq!(lenient.stats().ignored_malformed.total(), 0);
 }
 
 #[test]

@@ -57,7 +57,9 @@
 //!   are.
 
 use js_sys::{Error as JsErrorObject, JsString, Reflect, Uint8Array};
-use rule_core::{Engine, Limits, Mapping, PushError, Rule, RuleError, EMBEDDED_RULE_TOML};
+use rule_core::{
+    Engine, Limits, Mapping, PushError, ResultPosition, Rule, RuleError, EMBEDDED_RULE_TOML,
+};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -101,6 +103,10 @@ export interface RuleEngineParams {
   maxSamplesPerKey?: number;
   /** Orders events of the same time (a number or a date field); missing ones last. */
   tiebreakerField?: string;
+  /** At most this many results. Default: all (Elasticsearch's 10 would silence a stream). */
+  size?: number;
+  /** With `size`: `"head"`, the first results as they form, or `"tail"` (default), the last ones, let out at `flush()`. */
+  resultPosition?: 'head' | 'tail';
 }
 
 /** What `new RuleEngine`, `pushEvent`, `restore`... throw. */
@@ -167,6 +173,8 @@ export interface Stats {
   alerts: number;
   /** Refused events by kind (`empty`, `too_large`, `invalid_utf8`, `invalid_json`, `not_an_object`, `wrong_type`, `malformed_ip`, `missing_timestamp`, `bad_timestamp`, `back_pressure`). */
   errors: Record<string, number>;
+  /** Values left out of events taken because their field's mapping says `ignore_malformed`, by the same kinds. */
+  ignoredMalformed: Record<string, number>;
   pendingSequences: number;
   stateBytes: number;
   evictions: number;
@@ -843,6 +851,8 @@ struct Params {
     mapping: Option<Mapping>,
     max_samples_per_key: Option<usize>,
     tiebreaker_field: Option<String>,
+    size: Option<u64>,
+    result_position: Option<ResultPosition>,
 }
 
 impl Params {
@@ -861,6 +871,12 @@ impl Params {
         }
         if let Some(n) = self.max_samples_per_key {
             rule.params.max_samples_per_key = Some(n);
+        }
+        if let Some(n) = self.size {
+            rule.params.size = Some(n);
+        }
+        if let Some(position) = self.result_position {
+            rule.params.result_position = position;
         }
     }
 }
@@ -895,6 +911,20 @@ fn params_from(value: JsValue) -> Result<Params, JsValue> {
             ("maxSamplesPerKey", _) => {
                 return Err(params_error("params.maxSamplesPerKey must be a positive integer"))
             }
+            ("size", serde_json::Value::Number(n)) if n.as_u64().is_some() => {
+                params.size = n.as_u64();
+            }
+            ("size", _) => return Err(params_error("params.size must be a whole number")),
+            ("resultPosition", value) => {
+                params.result_position = Some(
+                    value
+                        .as_str()
+                        .and_then(ResultPosition::from_name)
+                        .ok_or_else(|| {
+                            params_error(r#"params.resultPosition must be "head" or "tail""#)
+                        })?,
+                );
+            }
             ("timestampField" | "eventCategoryField" | "tiebreakerField" | "mapping", _) => {
                 return Err(params_error(&format!(
                     "params.{key} must be {}",
@@ -903,7 +933,7 @@ fn params_from(value: JsValue) -> Result<Params, JsValue> {
             }
             (other, _) => {
                 return Err(params_error(&format!(
-                    "unknown param {other:?}; the params are timestampField, eventCategoryField, tiebreakerField, mapping, maxSamplesPerKey"
+                    "unknown param {other:?}; the params are timestampField, eventCategoryField, tiebreakerField, mapping, maxSamplesPerKey, size, resultPosition"
                 )))
             }
         }
@@ -1090,6 +1120,7 @@ struct JsStats {
     stage_matches: Vec<u64>,
     alerts: u64,
     errors: rule_core::ErrorCounts,
+    ignored_malformed: rule_core::ErrorCounts,
     pending_sequences: u64,
     state_bytes: u64,
     evictions: u64,
@@ -1161,6 +1192,7 @@ impl From<rule_core::Stats> for JsStats {
             stage_matches: s.stage_matches,
             alerts: s.alerts,
             errors: s.errors,
+            ignored_malformed: s.ignored_malformed,
             pending_sequences: s.pending_sequences,
             state_bytes: s.state_bytes,
             evictions: s.evictions,

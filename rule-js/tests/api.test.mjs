@@ -349,6 +349,26 @@ test('params are Elasticsearch\'s request parameters: a mapping gives types and 
   assert.equal(s.pipedOut, 1);
   assert.equal(s.scriptErrors, 1, 'division by zero');
   assert.deepEqual([s.scriptTruncated, s.endedByUntil, s.discardedByMissing], [0, 0, 0]);
+  // `size` and `resultPosition`: the first two results as they form, or
+  // the last two at flush.
+  const push3 = (engine) => {
+    for (const kind of ['a', 'b', 'c']) engine.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', event: { category: 'process' }, kind });
+    const now = engine.drainAlerts().map((a) => a.Events[0].kind);
+    engine.flush();
+    return [now, engine.drainAlerts().map((a) => a.Events[0].kind)];
+  };
+  assert.deepEqual(push3(new RuleEngine('process where true', null, { size: 2, resultPosition: 'head' })), [['a', 'b'], []]);
+  assert.deepEqual(push3(new RuleEngine('process where true', null, { size: 2 })), [[], ['b', 'c']]);
+  assert.deepEqual(push3(new RuleEngine('process where true')), [['a', 'b', 'c'], []]);
+  throwsWith(() => new RuleEngine(null, null, { resultPosition: 'middle' }), { code: -12, kind: 'params' });
+  throwsWith(() => new RuleEngine(null, null, { size: -1 }), { code: -12, kind: 'params' });
+  // A malformed value of an `ignore_malformed` field is left out and counted.
+  const lenient = new RuleEngine('process where pid == null', null, {
+    mapping: { properties: { pid: { type: 'long', ignore_malformed: true }, event: { properties: { category: { type: 'keyword' } } } } },
+  });
+  lenient.pushEvent({ '@timestamp': '2026-01-01T00:00:00Z', event: { category: 'process' }, pid: 'abc' });
+  assert.equal(lenient.drainAlerts().length, 1);
+  assert.equal(lenient.stats().ignoredMalformed.wrong_type, 1);
 });
 
 test('explain shows a computed condition as a script node with its fields', () => {

@@ -13,7 +13,9 @@
 
 use std::fmt::Write as _;
 
-use rule_core::{Engine, Limits, Mapping, PushError, RefusedRule, Rule, RuleError, RuleMeta};
+use rule_core::{
+    Engine, Limits, Mapping, PushError, RefusedRule, ResultPosition, Rule, RuleError, RuleMeta,
+};
 use serde::Deserialize;
 
 // The C ABI is the wasm32-unknown-unknown build's. On another wasm target
@@ -94,6 +96,12 @@ struct ParamsSpec {
     max_samples_per_key: Option<usize>,
     #[serde(default)]
     tiebreaker_field: Option<String>,
+    /// At most this many results; unset, all of them.
+    #[serde(default)]
+    size: Option<u64>,
+    /// `"head"` or `"tail"` (the default): which `size` results.
+    #[serde(default)]
+    result_position: Option<ResultPosition>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -458,6 +466,12 @@ impl Params {
         }
         if let Some(n) = spec.max_samples_per_key {
             rule.params.max_samples_per_key = Some(n);
+        }
+        if let Some(n) = spec.size {
+            rule.params.size = Some(n);
+        }
+        if let Some(position) = spec.result_position {
+            rule.params.result_position = position;
         }
         if let Some(mapping) = &self.mapping {
             rule.params.mapping = Some(mapping.clone());

@@ -83,6 +83,11 @@ fn bad_configuration_documents_are_refused() {
             br#"{"rule": {"toml": "[rule]\nname = \"x\""}}"#,
             "rule TOML",
         ),
+        (
+            br#"{"params": {"result_position": "middle"}}"#,
+            "unknown variant `middle`",
+        ),
+        (br#"{"params": {"size": -1}}"#, "expected u64"),
     ];
     for mut d in all_backends() {
         for (config, says) in cases {
@@ -155,4 +160,37 @@ fn rule_meta_goes_into_the_alert() {
     }
     assert_eq!(alerts[0], alerts[1]);
     assert_eq!(alerts[0], alerts[2]);
+}
+
+#[test]
+fn size_and_result_position_are_request_parameters() {
+    let events: Vec<Vec<u8>> = (0..3)
+        .map(|i| {
+            format!(
+                r#"{{"@timestamp":"2024-05-01T10:00:0{i}.000Z","event":{{"category":"process"}},"id":{i}}}"#
+            )
+            .into_bytes()
+        })
+        .collect();
+    for mut d in all_backends() {
+        for (position, now, at_flush) in [("head", 2, 0), ("tail", 0, 2)] {
+            let config = serde_json::json!({
+                "rule": {"eql": "process where true"},
+                "params": {"size": 2, "result_position": position},
+            });
+            d.configure(config.to_string().as_bytes()).unwrap();
+            for e in &events {
+                d.push_event(e).unwrap();
+            }
+            let before = drain_lines(&mut *d).len();
+            d.flush().unwrap();
+            let after = drain_lines(&mut *d).len();
+            assert_eq!(
+                (before, after),
+                (now, at_flush),
+                "{}: {position}",
+                d.backend()
+            );
+        }
+    }
 }

@@ -6,9 +6,10 @@
 //! results' ids compared with the spec's.
 //!
 //! Conventions (the README beside the specs): ids read from the suite's id
-//! field, sequences flattened; `size` (50 unless the spec says) takes the
-//! first or the last results, as Elasticsearch's random `result_position`
-//! does; a list of lists means any one of them. Where a spec lists
+//! field, sequences flattened; a spec's `size` is sent as the request
+//! parameter (with Elasticsearch's default `result_position`, `tail`), and
+//! the results (50 unless the spec says) are compared from the first or
+//! the last, as Elasticsearch's random `result_position` does; a list of lists means any one of them. Where a spec lists
 //! `join_keys`, each result's keys (the alert's fields named by the query's
 //! `by`, a null one as `"null"`) must be those, in order.
 //!
@@ -159,6 +160,8 @@ struct Spec {
     /// Alternatives; one of them must be the answer.
     expected: Vec<Vec<i64>>,
     size: usize,
+    /// The spec's own `size`, sent as the request parameter.
+    size_param: Option<i64>,
     max_samples_per_key: Option<i64>,
     /// The spec's `join_keys`, flattened; empty: not checked.
     join_keys: Vec<String>,
@@ -212,10 +215,8 @@ fn load_specs(dir: &Path, file: &str) -> Vec<Spec> {
             } else {
                 vec![as_ids(&ids)]
             };
-            let size = q
-                .get("size")
-                .and_then(toml::Value::as_integer)
-                .map_or(50, |s| s as usize);
+            let size_param = q.get("size").and_then(toml::Value::as_integer);
+            let size = size_param.map_or(50, |s| s as usize);
             let max_samples_per_key = q
                 .get("max_samples_per_key")
                 .and_then(toml::Value::as_integer);
@@ -240,6 +241,7 @@ fn load_specs(dir: &Path, file: &str) -> Vec<Spec> {
                 query,
                 expected,
                 size,
+                size_param,
                 max_samples_per_key,
                 join_keys,
             }
@@ -285,6 +287,11 @@ fn run(
     let mut params = params.clone();
     if let Some(n) = spec.max_samples_per_key {
         params["max_samples_per_key"] = json!(n);
+    }
+    // With Elasticsearch's default `result_position`, `tail`: the last
+    // results, let out at flush.
+    if let Some(n) = spec.size_param {
+        params["size"] = json!(n);
     }
     let config = json!({"rule": {"eql": spec.query}, "params": params});
     detector

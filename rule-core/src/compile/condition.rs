@@ -23,6 +23,7 @@ use crate::regexp::Regexp;
 use crate::syntax::ast::{CompareOp, Expr, Field, Literal, MatchOp};
 use crate::time::parse_rfc3339_ms;
 use crate::value::Value;
+use crate::version::version_key;
 
 /// Field occurrences one script may read; each multiplies the combinations
 /// an event can need.
@@ -307,6 +308,14 @@ impl Compiler<'_> {
                     Test::Strings {
                         patterns: alloc::vec![Pattern::literal(LiteralKind::Exact, &text, false)],
                         insensitive: false,
+                    }
+                } else if kind == ValueKind::Version {
+                    // A range query on a `version` field encodes its bound
+                    // as the field's values are indexed.
+                    Test::VersionOrder {
+                        op: ordering,
+                        key: version_key(&text),
+                        value: text,
                     }
                 } else {
                     Test::StringOrder {

@@ -61,7 +61,7 @@ impl Ty {
 
     fn of(kind: ValueKind) -> Ty {
         match kind {
-            ValueKind::Keyword => Ty::String,
+            ValueKind::Keyword | ValueKind::Version => Ty::String,
             ValueKind::Long => Ty::Integer,
             ValueKind::Double => Ty::Float,
             ValueKind::Number => Ty::Number,

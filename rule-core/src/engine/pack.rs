@@ -80,6 +80,14 @@ impl FieldUnion {
     fn field(&mut self, spec: &FieldSpec) -> Result<FieldId, RuleError> {
         if let Some(&id) = self.ids.get(&spec.path) {
             let other = self.fields[usize::from(id)].ty;
+            if other == spec.ty
+                && self.fields[usize::from(id)].ignore_malformed != spec.ignore_malformed
+            {
+                return Err(RuleError::metadata(format!(
+                    "`{}` ignores malformed values for one rule of the pack and not for another",
+                    spec.path
+                )));
+            }
             if other == spec.ty {
                 return Ok(id);
             }
@@ -211,6 +219,7 @@ impl Engine {
                     path: path.to_string(),
                     ty: FieldType::Keyword,
                     kind: ValueKind::Keyword,
+                    ignore_malformed: false,
                 };
                 match union.field(&spec) {
                     Ok(field) => *id = field,

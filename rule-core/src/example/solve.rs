@@ -713,7 +713,9 @@ pub fn describe(test: &Test, positive: bool) -> String {
             list(nets.iter().map(ToString::to_string).collect())
         ),
         Test::Number { op, value } => format!("{not}{} {value}", op_text(*op)),
-        Test::StringOrder { op, value } => format!("{not}{} {value:?}", op_text(*op)),
+        Test::StringOrder { op, value } | Test::VersionOrder { op, value, .. } => {
+            format!("{not}{} {value:?}", op_text(*op))
+        }
         Test::Regex(res) => format!(
             "{not}regex ({})",
             list(res.iter().map(|r| format!("{:?}", r.as_str())).collect())

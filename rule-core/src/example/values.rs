@@ -98,6 +98,10 @@ pub fn candidates(test: &Test, ty: FieldType) -> Vec<Val> {
             .into_iter()
             .map(Val::Str)
             .collect(),
+        Test::VersionOrder { value, .. } => version_candidates(value)
+            .into_iter()
+            .map(Val::Str)
+            .collect(),
         Test::Regex(regexps) => regexps
             .iter()
             .flat_map(regex_candidates)
@@ -175,6 +179,18 @@ fn order_candidates(op: Ordering, value: &str) -> Vec<String> {
         Ordering::Lt => alloc::vec![shorter, String::new()],
         Ordering::LtEq => alloc::vec![value.to_string(), shorter],
     }
+}
+
+/// Versions around `value` on both sides, whatever the operator: the
+/// version itself, one a part longer (later, if `value` is valid), the
+/// earliest (a pre-release of `0`) and an invalid one (after every valid).
+fn version_candidates(value: &str) -> Vec<String> {
+    alloc::vec![
+        value.to_string(),
+        format!("{value}.1"),
+        "0-0".to_string(),
+        "~".to_string(),
+    ]
 }
 
 /// Strings a Lucene regular expression matches, from its parse tree:
@@ -397,6 +413,13 @@ mod tests {
             let test = Test::StringOrder {
                 op,
                 value: "m".to_string(),
+            };
+            let c = candidates(&test, FieldType::Keyword);
+            assert!(c.iter().any(|v| crate::eval::test_value(&test, v.as_ref())));
+            let test = Test::VersionOrder {
+                op,
+                value: "1.10".to_string(),
+                key: crate::version::version_key("1.10"),
             };
             let c = candidates(&test, FieldType::Keyword);
             assert!(c.iter().any(|v| crate::eval::test_value(&test, v.as_ref())));
