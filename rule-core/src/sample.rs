@@ -193,6 +193,56 @@ impl Sampler {
     }
 }
 
+/// One key's state, for snapshots: per stage the events kept (arrival,
+/// time, event; no stages once the key gave all its samples), and the
+/// samples given as arrivals.
+pub struct SampleKeyState {
+    pub key: Key,
+    pub stages: Vec<Vec<(u64, i64, Arc<str>)>>,
+    pub given: Vec<Vec<u64>>,
+}
+
+impl Sampler {
+    /// Every key's state, oldest first.
+    pub fn key_states(&self) -> Vec<SampleKeyState> {
+        self.by_age
+            .iter()
+            .filter_map(|(key, id)| {
+                let state = self.keys.get(key).filter(|s| s.id == *id)?;
+                Some(SampleKeyState {
+                    key: key.clone(),
+                    stages: state.stages.clone(),
+                    given: state.given.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Puts keys back as [`Sampler::key_states`] gave them, oldest first;
+    /// the caller has checked that each has no stages or this query's count.
+    pub fn restore_keys(&mut self, states: Vec<SampleKeyState>) {
+        for state in states {
+            let events: usize = state.stages.iter().flatten().map(|(_, _, e)| e.len()).sum();
+            let bytes = KEY_OVERHEAD + state.key.as_bytes().len() + events;
+            self.next_id += 1;
+            self.state_bytes += bytes;
+            self.by_age.push_back((state.key.clone(), self.next_id));
+            let replaced = self.keys.insert(
+                state.key,
+                KeyState {
+                    id: self.next_id,
+                    stages: state.stages,
+                    given: state.given,
+                    bytes,
+                },
+            );
+            if let Some(old) = replaced {
+                self.state_bytes -= old.bytes;
+            }
+        }
+    }
+}
+
 enum Pick {
     Found,
     None,

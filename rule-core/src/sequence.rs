@@ -29,6 +29,9 @@ use core::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
+mod state;
+pub use state::{MissingState, PendingMarks, WaitingState};
+
 /// How join keys are hashed: foldhash, seeded by [`crate::Limits::hash_seed`].
 pub type KeyHasher = foldhash::fast::FixedState;
 
@@ -161,15 +164,6 @@ pub struct Completed {
     pub key: Key,
     pub events: Vec<Arc<str>>,
     pub last_ts: i64,
-}
-
-/// A pending sequence, for snapshots.
-pub struct PendingView<'a> {
-    pub stage: usize,
-    pub key: &'a Key,
-    pub first_ts: i64,
-    pub last: Ordinal,
-    pub events: &'a [Arc<str>],
 }
 
 /// Bytes a pending sequence is charged besides its key and events: a fixed
@@ -608,36 +602,6 @@ impl Matcher {
         }
     }
 
-    /// Restores a pending sequence from a snapshot, as the youngest; one
-    /// already pending under the same (stage, key) is replaced.
-    pub fn restore_pending(
-        &mut self,
-        stage: usize,
-        key: Key,
-        first_ts: i64,
-        last: Ordinal,
-        events: Vec<Arc<str>>,
-    ) {
-        if let Some(existing) = self.find(stage, &key) {
-            self.remove(existing);
-        }
-        self.insert(stage, key, first_ts, last, events);
-    }
-
-    /// Pending sequences, oldest first.
-    pub fn pending_by_age(&self) -> impl Iterator<Item = PendingView<'_>> + '_ {
-        self.by_age.iter().filter_map(move |&(index, generation)| {
-            let slot = &self.slots[index as usize];
-            (slot.live && slot.generation == generation).then_some(PendingView {
-                stage: slot.stage,
-                key: &slot.key,
-                first_ts: slot.first_ts,
-                last: slot.last,
-                events: &slot.events,
-            })
-        })
-    }
-
     fn extend(&mut self, stage: usize, c: &Candidate, key: &Key, out: &mut Vec<Completed>) {
         let Some(prev) = self.find(stage - 1, key) else {
             return;
@@ -821,7 +785,14 @@ mod tests {
         for seed in [0, 1, u64::MAX] {
             let mut m = Matcher::new(2, None, MissingLayout::default(), seed);
             let key = Key::new([Some("h1")]);
-            m.restore_pending(0, key.clone(), 0, (0, 0, 1), alloc::vec![Arc::from("{}")]);
+            m.restore_pending(
+                0,
+                key.clone(),
+                0,
+                (0, 0, 1),
+                alloc::vec![Arc::from("{}")],
+                PendingMarks::default(),
+            );
             assert!(m.find(0, &key).is_some());
             assert_eq!(m.pending(), 1);
         }

@@ -1,13 +1,17 @@
 //! The engine's state as bytes, and back, so detection survives a restart
 //! or a rule reload.
 //!
-//! Format, version 3 (versions 1 and 2, one rule's state, are read too;
-//! version 1's ordinals have no tiebreaker), all integers little-endian:
+//! Format, version 4 (versions 1 and 2, one rule's state, and 3, without
+//! the side state of missing events and samples, are read too; version 1's
+//! ordinals have no tiebreaker), all integers little-endian:
 //!
 //! ```text
 //! "RCSNAP\r\n"  u32 version  u64 payload length  payload  u64 FNV-1a(payload)
-//! payload := watermark  arrivals  counters  rule*  alerts*
-//! rule    := id  shape  counters  pending*  held*
+//! payload := watermark  arrivals  counters  ignored_malformed  rule*  alerts*
+//! rule    := id  shape  counters  pending*  held*  leading*  leading_age*
+//!            waiting*  sample_key*
+//! pending := stage  key  first_ts  last  events  marks (lead, taint, doomed)
+//! held    := ordinal  event  hits  missing_hits
 //! ```
 //!
 //! A snapshot is read whole and checked (magic, version, length, checksum,
@@ -20,12 +24,14 @@
 //! removed (or reshaped) has its state dropped, and
 //! [`Engine::restore_report`] says which.
 //!
-//! Not carried yet: what missing-event stages (`![...]`) track besides the
-//! pending sequences (the latest leading event per key, completed
-//! sequences waiting for their trailing window, such events held in the
-//! reorder window), and a `sample` query's keys. After a restore those
-//! sequences are judged as if no such event had come before it, and
-//! samples start afresh.
+//! Missing-event stages (`![...]`) and samples are carried whole: what a
+//! pending sequence knows of missing-stage events, each key's latest
+//! leading events, completed sequences waiting for their trailing window,
+//! the missing-stage hits of events in the reorder window, and a `sample`
+//! query's keys (events kept per stage, samples given). A version 3
+//! snapshot has none of it: restored, those sequences are judged as if no
+//! such event had come before, and samples start afresh. Not carried:
+//! the state of `| head` and `| tail` (a restored `head` counts afresh).
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -36,11 +42,14 @@ use core::fmt;
 use alloc::collections::BinaryHeap;
 
 use crate::engine::{Alert, Engine, Held, RuleRun};
-use crate::sequence::{Candidate, Key, Ordinal};
+use crate::sample::SampleKeyState;
+use crate::sequence::{
+    Candidate, Key, MissingAt, MissingState, Ordinal, PendingMarks, WaitingState,
+};
 
 const MAGIC: &[u8; 8] = b"RCSNAP\r\n";
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 3;
+pub const SNAPSHOT_VERSION: u32 = 4;
 
 /// Why a snapshot was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +104,8 @@ struct EngineState {
     events: u64,
     bytes: u64,
     errors: Vec<u64>,
+    /// Zeros before version 4.
+    ignored_malformed: Vec<u64>,
     rules: Vec<RuleState>,
 }
 
@@ -107,6 +118,8 @@ struct RuleState {
     stage_matches: Vec<u64>,
     pending: Vec<Pending>,
     held: Vec<Candidate>,
+    missing: MissingState,
+    sample_keys: Vec<SampleKeyState>,
 }
 
 struct Pending {
@@ -115,6 +128,7 @@ struct Pending {
     first_ts: i64,
     last: Ordinal,
     events: Vec<Arc<str>>,
+    marks: PendingMarks,
 }
 
 impl Engine {
@@ -126,8 +140,10 @@ impl Engine {
         w.u64(self.arrivals);
         w.u64(self.stats.events);
         w.u64(self.stats.bytes);
-        w.u32(self.stats.errors.0.len() as u32);
-        self.stats.errors.0.iter().for_each(|&n| w.u64(n));
+        for counts in [&self.stats.errors, &self.stats.ignored_malformed] {
+            w.u32(counts.0.len() as u32);
+            counts.0.iter().for_each(|&n| w.u64(n));
+        }
         w.u64(self.rules.len() as u64);
         for rule in &self.rules {
             write_rule(&mut w, rule);
@@ -171,6 +187,11 @@ impl Engine {
             let events = r.u64()?;
             let bytes = r.u64()?;
             let errors = read_errors(&mut r)?;
+            let ignored_malformed = if version >= 4 {
+                read_errors(&mut r)?
+            } else {
+                alloc::vec![0; errors.len()]
+            };
             let mut rules = Vec::new();
             for _ in 0..r.count(40)? {
                 rules.push(read_rule(&mut r)?);
@@ -181,6 +202,7 @@ impl Engine {
                 events,
                 bytes,
                 errors,
+                ignored_malformed,
                 rules,
             }
         };
@@ -252,6 +274,10 @@ impl Engine {
         self.stats.events = state.events;
         self.stats.bytes = state.bytes;
         self.stats.errors.0.copy_from_slice(&state.errors);
+        self.stats
+            .ignored_malformed
+            .0
+            .copy_from_slice(&state.ignored_malformed);
         self.recompute_active();
         Ok(report)
     }
@@ -282,6 +308,9 @@ fn write_rule(w: &mut Writer, rule: &RuleRun) {
         w.ordinal(p.last);
         w.u32(p.events.len() as u32);
         p.events.iter().for_each(|e| w.bytes(e.as_bytes()));
+        w.opt_i64(p.marks.lead_ts);
+        w.opt_i64(p.marks.taint);
+        w.0.push(u8::from(p.marks.doomed));
     }
     w.u64(rule.reorder.len() as u64);
     for Reverse(Held(c)) in rule.reorder.iter() {
@@ -290,10 +319,130 @@ fn write_rule(w: &mut Writer, rule: &RuleRun) {
         w.u64(c.hits.len() as u64);
         for (stage, keys) in &c.hits {
             w.u32(*stage as u32);
-            w.u64(keys.len() as u64);
-            keys.iter().for_each(|k| w.bytes(k.as_bytes()));
+            w.keys(keys);
+        }
+        w.u64(c.missing.len() as u64);
+        for (at, keys) in &c.missing {
+            // `u32::MAX` stands for a leading missing stage.
+            w.u32(match at {
+                MissingAt::Leading => u32::MAX,
+                MissingAt::After(p) => *p as u32,
+            });
+            w.keys(keys);
         }
     }
+    write_missing(w, &rule.matcher.missing_state());
+    let sample_keys = rule
+        .sampler
+        .as_ref()
+        .map_or_else(Vec::new, |s| s.key_states());
+    w.u64(sample_keys.len() as u64);
+    for k in &sample_keys {
+        w.bytes(k.key.as_bytes());
+        w.u32(k.stages.len() as u32);
+        for stage in &k.stages {
+            w.u64(stage.len() as u64);
+            for (arrival, ts, event) in stage {
+                w.u64(*arrival);
+                w.i64(*ts);
+                w.bytes(event.as_bytes());
+            }
+        }
+        w.u64(k.given.len() as u64);
+        for sample in &k.given {
+            w.u32(sample.len() as u32);
+            sample.iter().for_each(|&a| w.u64(a));
+        }
+    }
+}
+
+fn write_missing(w: &mut Writer, state: &MissingState) {
+    w.u64(state.leading.len() as u64);
+    for (key, last, below) in &state.leading {
+        w.bytes(key.as_bytes());
+        w.i64(*last);
+        w.opt_i64(*below);
+    }
+    w.u64(state.leading_age.len() as u64);
+    for (ts, key) in &state.leading_age {
+        w.i64(*ts);
+        w.bytes(key.as_bytes());
+    }
+    w.u64(state.waiting.len() as u64);
+    for s in &state.waiting {
+        w.i64(s.deadline);
+        w.bytes(s.key.as_bytes());
+        w.i64(s.first_ts);
+        w.i64(s.last_ts);
+        w.opt_i64(s.lead_ts);
+        w.u32(s.events.len() as u32);
+        s.events.iter().for_each(|e| w.bytes(e.as_bytes()));
+    }
+}
+
+/// What [`write_missing`] wrote.
+fn read_missing(r: &mut Reader<'_>) -> Result<MissingState, SnapshotError> {
+    let mut state = MissingState::default();
+    for _ in 0..r.count(21)? {
+        let key = r.key()?;
+        state.leading.push((key, r.i64()?, r.opt_i64()?));
+    }
+    for _ in 0..r.count(12)? {
+        let ts = r.i64()?;
+        state.leading_age.push((ts, r.key()?));
+    }
+    for _ in 0..r.count(37)? {
+        let deadline = r.i64()?;
+        let key = r.key()?;
+        let first_ts = r.i64()?;
+        let last_ts = r.i64()?;
+        let lead_ts = r.opt_i64()?;
+        let n = r.u32()? as usize;
+        if n.saturating_mul(4) > r.buf.len() {
+            return Err(SnapshotError::Corrupt("events of a waiting sequence"));
+        }
+        let events = (0..n).map(|_| r.event()).collect::<Result<_, _>>()?;
+        state.waiting.push(WaitingState {
+            deadline,
+            key,
+            first_ts,
+            last_ts,
+            lead_ts,
+            events,
+        });
+    }
+    Ok(state)
+}
+
+fn read_sample_keys(r: &mut Reader<'_>) -> Result<Vec<SampleKeyState>, SnapshotError> {
+    let mut keys = Vec::new();
+    for _ in 0..r.count(16)? {
+        let key = r.key()?;
+        let stage_count = r.u32()? as usize;
+        if stage_count.saturating_mul(8) > r.buf.len() {
+            return Err(SnapshotError::Corrupt("stages of a sample key"));
+        }
+        let mut stages = Vec::with_capacity(stage_count);
+        for _ in 0..stage_count {
+            let mut kept = Vec::new();
+            for _ in 0..r.count(20)? {
+                let arrival = r.u64()?;
+                let ts = r.i64()?;
+                kept.push((arrival, ts, r.event()?));
+            }
+            stages.push(kept);
+        }
+        let mut given = Vec::new();
+        for _ in 0..r.count(4)? {
+            let n = r.u32()? as usize;
+            if n.saturating_mul(8) > r.buf.len() {
+                return Err(SnapshotError::Corrupt("a sample given"));
+            }
+            given.push((0..n).map(|_| r.u64()).collect::<Result<_, _>>()?);
+        }
+        keys.push(SampleKeyState { key, stages, given });
+    }
+    Ok(keys)
 }
 
 fn read_errors(r: &mut Reader<'_>) -> Result<Vec<u64>, SnapshotError> {
@@ -339,6 +488,7 @@ fn read_single(r: &mut Reader<'_>) -> Result<EngineState, SnapshotError> {
     Ok(EngineState {
         watermark,
         arrivals,
+        ignored_malformed: alloc::vec![0; errors.len()],
         events,
         bytes,
         errors,
@@ -372,12 +522,29 @@ fn read_rule_state(
         for _ in 0..n {
             events.push(r.event()?);
         }
+        let marks = if r.version >= 4 {
+            let lead_ts = r.opt_i64()?;
+            let taint = r.opt_i64()?;
+            let doomed = match r.take(1)?[0] {
+                0 => false,
+                1 => true,
+                _ => return Err(SnapshotError::Corrupt("flag")),
+            };
+            PendingMarks {
+                lead_ts,
+                taint,
+                doomed,
+            }
+        } else {
+            PendingMarks::default()
+        };
         pending.push(Pending {
             stage,
             key,
             first_ts,
             last,
             events,
+            marks,
         });
     }
     let mut held = Vec::new();
@@ -387,20 +554,30 @@ fn read_rule_state(
         let mut hits = Vec::new();
         for _ in 0..r.count(8)? {
             let stage = r.u32()? as usize;
-            let mut ks = Vec::new();
-            for _ in 0..r.count(4)? {
-                ks.push(r.key()?);
+            hits.push((stage, r.keys()?));
+        }
+        let mut missing = Vec::new();
+        if r.version >= 4 {
+            for _ in 0..r.count(12)? {
+                let at = match r.u32()? {
+                    u32::MAX => MissingAt::Leading,
+                    p => MissingAt::After(p as usize),
+                };
+                missing.push((at, r.keys()?));
             }
-            hits.push((stage, ks));
         }
         held.push(Candidate {
             ordinal,
             event,
             hits,
-            // Not carried (see the module docs).
-            missing: Vec::new(),
+            missing,
         });
     }
+    let (missing, sample_keys) = if r.version >= 4 {
+        (read_missing(r)?, read_sample_keys(r)?)
+    } else {
+        (MissingState::default(), Vec::new())
+    };
     Ok(RuleState {
         id,
         stages,
@@ -409,6 +586,8 @@ fn read_rule_state(
         stage_matches,
         pending,
         held,
+        missing,
+        sample_keys,
     })
 }
 
@@ -424,6 +603,20 @@ fn check_stages(state: &RuleState, rule: &RuleRun) -> Result<(), SnapshotError> 
     if hits.clone().any(|(s, _)| *s >= positives + until) {
         return Err(SnapshotError::Corrupt("stage"));
     }
+    let missing = state.held.iter().flat_map(|c| &c.missing);
+    if missing
+        .clone()
+        .any(|(at, _)| matches!(at, MissingAt::After(p) if *p >= positives))
+    {
+        return Err(SnapshotError::Corrupt("stage"));
+    }
+    if state
+        .sample_keys
+        .iter()
+        .any(|k| !k.stages.is_empty() && k.stages.len() != positives)
+    {
+        return Err(SnapshotError::Corrupt("stages of a sample key"));
+    }
     Ok(())
 }
 
@@ -435,7 +628,13 @@ fn restore_rule(rule: &mut RuleRun, state: RuleState) {
     rule.counts.stage_matches = state.stage_matches;
     for p in state.pending {
         rule.matcher
-            .restore_pending(p.stage, p.key, p.first_ts, p.last, p.events);
+            .restore_pending(p.stage, p.key, p.first_ts, p.last, p.events, p.marks);
+    }
+    rule.matcher.restore_missing(state.missing);
+    // A sample's keys go to a sample query only (same stage and key counts
+    // say nothing of the shape).
+    if let Some(sampler) = &mut rule.sampler {
+        sampler.restore_keys(state.sample_keys);
     }
     rule.matcher.counts.expired = expired;
     rule.matcher.counts.evictions = evictions;
@@ -495,6 +694,10 @@ impl Writer {
     fn bytes(&mut self, b: &[u8]) {
         self.u32(b.len() as u32);
         self.0.extend_from_slice(b);
+    }
+    fn keys(&mut self, keys: &[Key]) {
+        self.u64(keys.len() as u64);
+        keys.iter().for_each(|k| self.bytes(k.as_bytes()));
     }
 }
 
@@ -558,6 +761,9 @@ impl<'a> Reader<'a> {
     }
     fn key(&mut self) -> Result<Key, SnapshotError> {
         Key::from_bytes(self.bytes()?).ok_or(SnapshotError::Corrupt("join key"))
+    }
+    fn keys(&mut self) -> Result<Vec<Key>, SnapshotError> {
+        (0..self.count(4)?).map(|_| self.key()).collect()
     }
     fn event(&mut self) -> Result<Arc<str>, SnapshotError> {
         self.str().map(Arc::from)

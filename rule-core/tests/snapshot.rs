@@ -3,6 +3,7 @@
 
 use defend_gen::{generate, GenConfig, Profile};
 use rule_core::{Engine, Limits, Rule, SnapshotError};
+use serde_json::json;
 
 fn stream() -> Vec<String> {
     generate(&GenConfig {
@@ -136,7 +137,7 @@ fn corrupt_or_foreign_snapshots_are_refused_and_change_nothing() {
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x40;
     let mut version = good.clone();
-    version[8] = 4;
+    version[8] = 5;
     let mut lying_length = good.clone();
     lying_length[12] ^= 1;
     let cases: Vec<(Vec<u8>, SnapshotError)> = vec![
@@ -151,7 +152,7 @@ fn corrupt_or_foreign_snapshots_are_refused_and_change_nothing() {
             lying_length,
             SnapshotError::Corrupt("length does not match"),
         ),
-        (version, SnapshotError::UnsupportedVersion(4)),
+        (version, SnapshotError::UnsupportedVersion(5)),
     ];
     for (bytes, error) in cases {
         assert_eq!(target.restore(&bytes), Err(error.clone()));
@@ -172,4 +173,77 @@ fn corrupt_or_foreign_snapshots_are_refused_and_change_nothing() {
         foreign.restore(&good),
         Err(SnapshotError::IncompatibleRule { stages: 2, keys: 2 })
     );
+}
+
+/// Missing-event stages and samples keep state beside pending sequences
+/// (leading events, completed sequences waiting for their trailing window,
+/// a sequence marked by a missing event between its stages, the events a
+/// sample key has kept, the samples it gave): a snapshot taken anywhere in
+/// the stream must carry it, or the restored engine answers otherwise.
+#[test]
+fn missing_event_and_sample_state_travel_in_the_snapshot() {
+    let queries = [
+        // Leading: an `m` before `a` within maxspan discards the sequence.
+        r#"sequence by host with maxspan=10s ![process where kind == "m"] [process where kind == "a"] [process where kind == "b"]"#,
+        // Between: an `m` after `a` marks it; `b` consumes it, no alert.
+        r#"sequence by host with maxspan=10s [process where kind == "a"] ![process where kind == "m"] [process where kind == "b"]"#,
+        // Trailing: `a`, `b` wait for their window; an `m` in it discards.
+        r#"sequence by host with maxspan=10s [process where kind == "a"] [process where kind == "b"] ![process where kind == "m"]"#,
+        // Samples: each key's first events per stage, one sample per key.
+        r#"sample by host [process where kind == "a"] [process where kind == "b"]"#,
+    ];
+    // Several hosts, in an order that exercises every path above.
+    let kinds = [
+        ("h1", "m"),
+        ("h1", "a"),
+        ("h2", "a"),
+        ("h3", "b"),
+        ("h2", "m"),
+        ("h1", "b"),
+        ("h2", "b"),
+        ("h3", "a"),
+        ("h4", "a"),
+        ("h4", "b"),
+        ("h3", "m"),
+        ("h5", "a"),
+        ("h5", "b"),
+        ("h4", "m"),
+        ("h1", "a"),
+        ("h1", "b"),
+        ("h6", "b"),
+        ("h6", "a"),
+    ];
+    let events: Vec<String> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, (host, kind))| {
+            json!({"@timestamp": format!("2026-01-01T00:00:{:02}Z", i), "id": i,
+                   "event": {"category": "process"}, "host": host, "kind": kind})
+            .to_string()
+        })
+        .collect();
+    for query in queries {
+        let engine = || Engine::new(Rule::from_eql(query, None), Limits::default()).unwrap();
+        let mut whole = Vec::new();
+        let mut once = engine();
+        run(&mut once, &events, &mut whole);
+        finish(&mut once, &mut whole);
+        assert!(!whole.is_empty(), "{query}: the stream alerts");
+        for cut in 1..events.len() {
+            let mut alerts = Vec::new();
+            let mut before = engine();
+            run(&mut before, &events[..cut], &mut alerts);
+            let mut after = engine();
+            after.restore(&before.snapshot()).unwrap();
+            run(&mut after, &events[cut..], &mut alerts);
+            finish(&mut after, &mut alerts);
+            assert_eq!(alerts, whole, "{query}, snapshot after event {cut}");
+            let (a, b) = (after.stats(), once.stats());
+            assert_eq!(
+                (a.pending_sequences, a.state_bytes),
+                (b.pending_sequences, b.state_bytes),
+                "{query}, cut {cut}"
+            );
+        }
+    }
 }
