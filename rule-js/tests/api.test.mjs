@@ -69,7 +69,9 @@ test('the sample raises exactly its three true positives', () => {
   const stats = engine.stats();
   assert.equal(stats.events, 25);
   assert.equal(stats.alerts, 3);
-  assert.deepEqual(stats.stageMatches, [6, 9]);
+  // Of the sample's 9 file events that pass stage 2, 6 come while a
+  // sequence waits for one; a later stage is judged only then.
+  assert.deepEqual(stats.stageMatches, [6, 6]);
   assert.equal(Object.values(stats.errors).reduce((a, b) => a + b), 0);
 });
 
