@@ -8,7 +8,7 @@
 use core::cell::UnsafeCell;
 use std::alloc::Layout;
 
-use crate::{Filter, Mode, Record};
+use crate::{Filter, Mode, MsgpackReply, Record};
 
 struct Global(UnsafeCell<Option<Filter>>);
 
@@ -150,6 +150,32 @@ pub extern "C" fn alerts_only(
         record_len,
     )
 }
+
+/// Fluent Bit filter for `event_format msgpack`: the record as MessagePack;
+/// a MessagePack `{"alerts":["<alert JSON>",...]}` for a record that
+/// completed sequences, an empty map `{}` for every other record (Fluent
+/// Bit 5.1.1 cannot drop a record in this format). See `msgpack.rs`.
+#[unsafe(no_mangle)]
+pub extern "C" fn alerts_only_msgpack(
+    _tag_ptr: *const u8,
+    _tag_len: u32,
+    time_sec: u32,
+    time_nsec: u32,
+    record_ptr: *const u8,
+    record_len: u32,
+) -> *const u8 {
+    let record = record(record_ptr, record_len);
+    match state().call_msgpack(time_sec, time_nsec, record) {
+        MsgpackReply::Reply(bytes) => bytes.as_ptr(),
+        MsgpackReply::Drop => EMPTY_MAP.as_ptr(),
+    }
+}
+
+/// The answer for a record that completes nothing in `event_format
+/// msgpack`: an empty map. Fluent Bit 5.1.1 has no way to drop a record in
+/// this format: an empty reply corrupts the chunk, and a pointer it cannot
+/// read leaves an exception that fails the next call (`msgpack.rs`).
+const EMPTY_MAP: &[u8] = b"\x80\0";
 
 /// The counters as a NUL-terminated JSON object (see [`Filter::stats_json`]),
 /// valid until the next call to `stats`.

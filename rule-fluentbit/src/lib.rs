@@ -17,6 +17,23 @@
 //!   Bit takes at most one record back per record); every other record is
 //!   dropped (the reply is `""`).
 //!
+//! A third function serves `event_format msgpack`:
+//!
+//! - **`alerts_only_msgpack`**: the record arrives as MessagePack (Fluent
+//!   Bit's own format: lengths up front, so the engine passes over the
+//!   values no rule reads by their headers, [`rule_core::Engine::push_msgpack`])
+//!   and the reply goes back as MessagePack: `{"alerts":["<alert JSON>",...]}`
+//!   for a record that completes sequences (each alert the engine's JSON
+//!   document, as a string), an empty map `{}` for every other record.
+//!   Fluent Bit 5.1.1 reads a MessagePack reply with `strlen`, so a reply
+//!   can hold no zero byte (fluent/fluent-bit#9976): records, which often
+//!   hold one, cannot be passed back (no `pass_through` in this format),
+//!   alerts go as strings (at most 15 per reply, the rest with the next;
+//!   one over 65,535 bytes is replaced by an `alert_too_large` marker and
+//!   counted), and no reply can drop a record (an empty one corrupts the
+//!   chunk, a pointer WAMR cannot read fails the next call too), hence
+//!   `{}`. See `msgpack.rs`; BENCHMARKS.md has what it costs.
+//!
 //! # The calling convention (Fluent Bit 4.1 and later, `event_format json`)
 //!
 //! Fluent Bit converts each record to JSON and calls the function with six
@@ -118,6 +135,9 @@ mod pack {
 
 #[cfg(target_arch = "wasm32")]
 mod exports;
+mod msgpack;
+
+pub use msgpack::{MsgpackReply, MAX_ALERTS_PER_REPLY, MAX_STRING_BYTES};
 
 /// Which filter Fluent Bit's `function_name` picked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +187,9 @@ pub struct Counters {
     /// Replies that could not be allocated (answered with a static marker;
     /// their alerts go out with the next reply).
     pub out_of_memory: u64,
+    /// Alerts too long for a MessagePack reply (`alerts_only_msgpack`):
+    /// replaced by an `alert_too_large` marker.
+    pub alerts_too_large: u64,
 }
 
 impl Counters {
@@ -455,7 +478,10 @@ impl Filter {
 
     /// `,"rule_refused":{...}` once anything was refused or lost.
     fn refused_member(&mut self) -> Result<(), OutOfMemory> {
-        if self.counters.not_seen() == 0 && self.counters.out_of_memory == 0 {
+        if self.counters.not_seen() == 0
+            && self.counters.out_of_memory == 0
+            && self.counters.alerts_too_large == 0
+        {
             return Ok(());
         }
         let summary = self.refused_summary();
@@ -482,6 +508,7 @@ impl Filter {
             ("null_record", self.counters.null_records),
             ("bad_pointer", self.counters.bad_pointers),
             ("out_of_memory", self.counters.out_of_memory),
+            ("alert_too_large", self.counters.alerts_too_large),
         ] {
             if n > 0 {
                 let _ = write!(out, ",\"{name}\":{n}");
@@ -527,7 +554,8 @@ impl Filter {
         let _ = write!(
             out,
             "{{\"filter\":{{\"records\":{},\"taken\":{},\"refused\":{},\"too_deep\":{},\
-             \"null_records\":{},\"bad_pointers\":{},\"alerts\":{},\"out_of_memory\":{},\"last_error\":{}}},\
+             \"null_records\":{},\"bad_pointers\":{},\"alerts\":{},\"out_of_memory\":{},\
+             \"alerts_too_large\":{},\"last_error\":{}}},\
              \"engine\":{}}}",
             c.records,
             c.taken,
@@ -537,6 +565,7 @@ impl Filter {
             c.bad_pointers,
             c.alerts,
             c.out_of_memory,
+            c.alerts_too_large,
             json_string(&self.last_error),
             self.engine.stats().to_json()
         );

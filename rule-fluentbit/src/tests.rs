@@ -326,3 +326,179 @@ fn alerts_of_a_reply_that_could_not_be_allocated_go_out_with_the_next() {
     assert_eq!(v["alerts"].as_array().map(Vec::len), Some(1));
     assert_eq!(f.counters().alerts, 1);
 }
+
+/// `v` as MessagePack (smallest forms).
+fn msgpack(v: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    fn header(n: usize, fix: u8, wide: u8, out: &mut Vec<u8>) {
+        if n < 16 {
+            out.push(fix | n as u8);
+        } else {
+            out.push(wide);
+            out.extend((n as u16).to_be_bytes());
+        }
+    }
+    fn text(s: &str, out: &mut Vec<u8>) {
+        match s.len() {
+            n @ 0..=31 => out.push(0xa0 | n as u8),
+            n @ 32..=255 => out.extend([0xd9, n as u8]),
+            n => {
+                out.push(0xda);
+                out.extend((n as u16).to_be_bytes());
+            }
+        }
+        out.extend(s.as_bytes());
+    }
+    match v {
+        Value::Null => out.push(0xc0),
+        Value::Bool(b) => out.push(0xc2 | u8::from(*b)),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => {
+                out.push(0xcf);
+                out.extend(u.to_be_bytes());
+            }
+            (None, Some(i)) => {
+                out.push(0xd3);
+                out.extend(i.to_be_bytes());
+            }
+            _ => {
+                out.push(0xcb);
+                out.extend(n.as_f64().unwrap_or(0.0).to_be_bytes());
+            }
+        },
+        Value::String(s) => text(s, out),
+        Value::Array(a) => {
+            header(a.len(), 0x90, 0xdc, out);
+            a.iter().for_each(|x| msgpack(x, out));
+        }
+        Value::Object(m) => {
+            header(m.len(), 0x80, 0xde, out);
+            for (k, x) in m {
+                text(k, out);
+                msgpack(x, out);
+            }
+        }
+    }
+}
+
+/// The alert strings of a MessagePack reply `{"alerts":[...],...}`.
+fn msgpack_alerts(reply: &[u8]) -> Vec<String> {
+    let (last, body) = reply.split_last().expect("NUL");
+    assert_eq!(*last, 0);
+    assert!(
+        !body.contains(&0),
+        "no zero byte inside a MessagePack reply"
+    );
+    // Only what the filter writes: fixmap, fixstr/str8/str16, fixarray.
+    let mut i = 1;
+    let mut out = Vec::new();
+    let read_str = |i: &mut usize| -> String {
+        let (len, skip) = match body[*i] {
+            b @ 0xa0..=0xbf => (usize::from(b & 0x1f), 1),
+            0xd9 => (usize::from(body[*i + 1]), 2),
+            0xda => (
+                usize::from(u16::from_be_bytes([body[*i + 1], body[*i + 2]])),
+                3,
+            ),
+            b => panic!("not a string: {b:#x}"),
+        };
+        *i += skip + len;
+        String::from_utf8(body[*i - len..*i].to_vec()).expect("UTF-8")
+    };
+    for _ in 0..(body[0] & 0x0f) {
+        let key = read_str(&mut i);
+        if key == "alerts" {
+            let n = body[i] & 0x0f;
+            i += 1;
+            for _ in 0..n {
+                out.push(read_str(&mut i).trim_end().to_string());
+            }
+        } else {
+            read_str(&mut i);
+        }
+    }
+    assert_eq!(i, body.len());
+    out
+}
+
+#[test]
+fn msgpack_alerts_only_gives_the_json_alerts_with_no_zero_byte() {
+    let mut records = Vec::new();
+    for k in 0..20 {
+        let ts = |s: u32| format!("2026-11-22T07:{:02}:{:02}Z", k, s);
+        records.push(network(Some(&ts(1))));
+        records.push(file(Some(&ts(2))));
+        records.push(file(Some(&ts(3))));
+    }
+    records.push(r#"{"@timestamp":"2026-11-22T08:00:00Z","destination":{"ip":"nope"}}"#.into());
+    let mut json = Filter::new();
+    let mut mp = Filter::new();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for r in &records {
+        let out = call(&mut json, Mode::AlertsOnly, r);
+        if !out.is_empty() {
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            a.extend(
+                v["alerts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.to_string()),
+            );
+        }
+        let v: serde_json::Value = serde_json::from_str(r).unwrap();
+        let mut bytes = Vec::new();
+        msgpack(&v, &mut bytes);
+        match mp.call_msgpack(1_700_000_000, 0, Record::Bytes(&bytes)) {
+            MsgpackReply::Reply(reply) => {
+                for alert in msgpack_alerts(reply) {
+                    let v: serde_json::Value = serde_json::from_str(&alert).unwrap();
+                    b.push(v.to_string());
+                }
+            }
+            MsgpackReply::Drop => {}
+        }
+    }
+    assert_eq!(a.len(), 20);
+    assert_eq!(a, b);
+    assert_eq!(json.counters().refused, mp.counters().refused);
+    assert_eq!(mp.counters().alerts, 20);
+}
+
+#[test]
+fn msgpack_replies_hold_no_zero_byte_and_at_most_fifteen_alerts() {
+    let mut f = Filter::new();
+    for k in 0..40u32 {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&network(Some("2026-11-22T07:33:01Z"))).unwrap();
+        v["process"]["entity_id"] = format!("p{k}").into();
+        let mut bytes = Vec::new();
+        msgpack(&v, &mut bytes);
+        assert_eq!(
+            f.call_msgpack(1, 0, Record::Bytes(&bytes)),
+            MsgpackReply::Drop
+        );
+    }
+    let mut total = 0;
+    for k in 0..40u32 {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&file(Some("2026-11-22T07:33:02Z"))).unwrap();
+        v["process"]["entity_id"] = format!("p{k}").into();
+        let mut bytes = Vec::new();
+        msgpack(&v, &mut bytes);
+        if let MsgpackReply::Reply(reply) = f.call_msgpack(1, 0, Record::Bytes(&bytes)) {
+            let n = msgpack_alerts(reply).len();
+            assert!(n <= MAX_ALERTS_PER_REPLY);
+            total += n;
+        }
+    }
+    assert_eq!(total, 40);
+    // Garbage and lost records: answered, never a panic, no zero byte.
+    for bad in [&[][..], &[0xc1], &[0x81, 0xa1], &[0xdf, 0, 0, 0, 1, 0xc0]] {
+        let _ = f.call_msgpack(1, 0, Record::Bytes(bad));
+    }
+    match f.call_msgpack(1, 0, Record::Null { len: 9 }) {
+        MsgpackReply::Reply(reply) => assert!(!reply[..reply.len() - 1].contains(&0)),
+        MsgpackReply::Drop => panic!("a lost record is answered"),
+    }
+}
