@@ -33,6 +33,7 @@ use values::FieldValues;
 use crate::error::{ErrorKind, PushError};
 use crate::ip::parse_ip;
 use crate::plan::{FieldId, FieldSpec, FieldType, ValueRef, TIMESTAMP};
+use crate::swar;
 use crate::time::parse_rfc3339_ms;
 
 /// Elastic Defend maps its keyword fields with `ignore_above: 1024` (P11).
@@ -162,9 +163,7 @@ impl FieldTrie {
         if len <= 8 {
             if let Some(Ok(w)) = text.get(a..a + 8).map(<[u8; 8]>::try_from) {
                 let word = u64::from_le_bytes(w) & low_bytes(len);
-                let x = word ^ (0x0101_0101_0101_0101 * u64::from(b'.'));
-                let dots = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-                if dots == 0 {
+                if swar::eq_mask(word, b'.') == 0 {
                     return self.child(node, text.get(a..b)?, word);
                 }
             }
@@ -185,8 +184,7 @@ impl FieldTrie {
                 _ => head(key),
             };
             let word = word & low_bytes(key.len());
-            let x = word ^ (0x0101_0101_0101_0101 * u64::from(b'.'));
-            let dots = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
+            let dots = swar::eq_mask(word, b'.');
             let dot = if dots != 0 {
                 Some((dots.trailing_zeros() / 8) as usize)
             } else if key.len() > 8 {

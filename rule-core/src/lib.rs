@@ -91,6 +91,7 @@ mod sample;
 mod sequence;
 mod snapshot;
 mod stats;
+mod swar;
 pub mod syntax;
 pub mod time;
 mod value;

@@ -6,6 +6,8 @@
 //! decides nothing on its own: it only ever agrees faster (tested against
 //! the exact path in `scan`'s tests).
 
+use crate::swar::{HI, LO};
+
 /// The fast path of [`Reader::skip_value`](super::Reader::skip_value): the end of the value at `i`
 /// when it is valid JSON nested at most 64 deep, else `None` (then the
 /// exact path runs from `i` again and finds serde_json's error, or takes
@@ -168,9 +170,6 @@ fn literal(bytes: &[u8], i: usize, word: &[u8]) -> Option<usize> {
     let end = i + word.len();
     (bytes.get(i..end)? == word).then_some(end)
 }
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each byte of `w` that is `"`, `\` or below 0x20 (and
 /// maybe of bytes above such a one: borrows only run upwards, so the lowest
