@@ -212,9 +212,16 @@ fn bench_counts_instructions_per_event() {
         "wasm-batch {batch} against wasm {wasm} per event:\n{stdout}"
     );
     assert!(stdout.contains("instr/event: instructions per event over the first 500 events"));
+    // An optimised build pushes a seed-rule event in about 26 000 x86
+    // instructions; a debug build (plain `cargo test`) in some 185 000.
+    let native_range = if cfg!(debug_assertions) {
+        5_000.0..=1_500_000.0
+    } else {
+        5_000.0..=150_000.0
+    };
     match count("native") {
         Some(native) if valgrind => assert!(
-            (5_000.0..=150_000.0).contains(&native),
+            native_range.contains(&native),
             "native: {native} instructions per event:\n{stdout}"
         ),
         None if !valgrind => {}
