@@ -14,6 +14,7 @@
 mod cli;
 mod faces;
 mod fill;
+mod fluentbit;
 mod input;
 mod instructions;
 mod measure;
@@ -99,6 +100,17 @@ pub struct BenchArgs {
     /// column; a key ending in `*` is a prefix).
     #[arg(long, value_name = "KEYS", value_delimiter = ',')]
     only: Vec<String>,
+
+    /// Fluent Bit for the `fluent-bit*` rows (default:
+    /// target/fluent-bit/bin/fluent-bit, as the test suite builds it;
+    /// without one the rows say so).
+    #[arg(long, value_name = "PATH")]
+    fluent_bit: Option<PathBuf>,
+
+    /// flb-wamrc for the `fluent-bit*-aot*` rows (default: beside Fluent
+    /// Bit, or target/fluent-bit-aot/bin/flb-wamrc).
+    #[arg(long, value_name = "PATH")]
+    flb_wamrc: Option<PathBuf>,
 
     /// Count the native rows' instructions per event too, with valgrind's
     /// callgrind (slow: about a minute for a pack). The wasm and component

@@ -303,6 +303,18 @@ pub(super) fn run_rows(
         );
     }
 
+    // Fluent Bit: its own CPU per record, then what the filter adds.
+    let fb_rows = ["fluent-bit", "fluent-bit-linux"]
+        .iter()
+        .flat_map(|b| ["", "-msgpack", "-aot", "-aot-msgpack"].map(|s| format!("{b}{s}")));
+    if fill.is_none()
+        && fb_rows
+            .chain(["fluent-bit-alone".into()])
+            .any(|k| selected(&args.only, &k))
+    {
+        super::fluentbit::rows(args, input, &mut add_for, tmp);
+    }
+
     add_for(
         None,
         "python",
