@@ -39,7 +39,7 @@ use wasmtime::{Engine, Store, StoreLimitsBuilder};
 use crate::cache::Entry;
 use crate::detector::{Backend, BatchOutcome, Detector, RefusedLine};
 use crate::error::HostError;
-use crate::wasm::{
+use crate::sandbox::{
     arm, fuel_burnt, sandbox_engine, ticker, trap_cause, HostLimits, Limiter, Ticker,
 };
 

@@ -20,6 +20,7 @@ mod error;
 mod module_file;
 mod native;
 mod pack;
+mod sandbox;
 mod wasm;
 
 pub use cache::default_cache_dir;
@@ -32,9 +33,9 @@ pub use module_file::{
 };
 pub use native::NativeDetector;
 pub use pack::{CheckReport, Pack, PackFile};
+pub use sandbox::{CpuLimit, HostLimits, DEFAULT_DEADLINE, DEFAULT_FUEL};
 pub use wasm::{
-    workspace_dir, CpuLimit, ExportSig, HostLimits, WasmDetector, WasmModule, ABI_EXPORTS,
-    ABI_VERSION, DEFAULT_DEADLINE, DEFAULT_FUEL, OPTIONAL_EXPORTS,
+    workspace_dir, ExportSig, WasmDetector, WasmModule, ABI_EXPORTS, ABI_VERSION, OPTIONAL_EXPORTS,
 };
 
 /// Error codes of the ABI beyond rule-core's `PushError::code` (-1 to -10).
