@@ -337,27 +337,29 @@ impl Filter {
         &self.counters
     }
 
-    /// One record through the filter. The answer is the reply with its NUL
-    /// terminator: `[0]` alone is `""`, the record dropped. It stays valid
-    /// until the next call.
-    pub fn call(&mut self, mode: Mode, time_sec: u32, time_nsec: u32, record: Record<'_>) -> &[u8] {
+    /// Starts a call, in either format: counts the record and empties the
+    /// reply buffer (dropping it when one reply grew it far past the usual).
+    fn begin_call(&mut self) {
         self.counters.records += 1;
         if self.reply.capacity() > KEEP_REPLY_BYTES {
             self.reply = Vec::new();
         }
         self.reply.clear();
-        let built = match record {
-            Record::Bytes(bytes) => {
-                let bytes = strip_nul(bytes);
-                self.one(mode, record_time_ms(time_sec, time_nsec), bytes)
-            }
+    }
+
+    /// A record Fluent Bit could not hand over: counted and noted as the
+    /// last error; the kind names it in the reply's marker. `None` for a
+    /// record that arrived.
+    fn count_lost(&mut self, record: Record<'_>) -> Option<&'static str> {
+        match record {
+            Record::Bytes(_) => None,
             Record::Null { len } => {
                 self.counters.null_records += 1;
                 self.set_last(format_args!(
                     "Fluent Bit passed record_ptr 0 for a record of {len} bytes: it could not \
                      copy it into the module"
                 ));
-                self.lost("null_record")
+                Some("null_record")
             }
             Record::OutOfBounds {
                 ptr,
@@ -368,8 +370,25 @@ impl Filter {
                 self.set_last(format_args!(
                     "the record ({ptr}, {len}) is not inside linear memory ({memory_bytes} bytes)"
                 ));
-                self.lost("bad_pointer")
+                Some("bad_pointer")
             }
+        }
+    }
+
+    /// One record through the filter. The answer is the reply with its NUL
+    /// terminator: `[0]` alone is `""`, the record dropped. It stays valid
+    /// until the next call.
+    pub fn call(&mut self, mode: Mode, time_sec: u32, time_nsec: u32, record: Record<'_>) -> &[u8] {
+        self.begin_call();
+        let built = match record {
+            Record::Bytes(bytes) => {
+                let bytes = strip_nul(bytes);
+                self.one(mode, record_time_ms(time_sec, time_nsec), bytes)
+            }
+            lost => match self.count_lost(lost) {
+                Some(kind) => self.lost(kind),
+                None => Ok(()),
+            },
         };
         match built {
             Ok(()) => {

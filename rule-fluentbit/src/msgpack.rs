@@ -50,34 +50,15 @@ impl Filter {
         time_nsec: u32,
         record: Record<'_>,
     ) -> MsgpackReply<'_> {
-        self.counters.records += 1;
-        if self.reply.capacity() > crate::KEEP_REPLY_BYTES {
-            self.reply = Vec::new();
-        }
-        self.reply.clear();
+        self.begin_call();
         let built = match record {
             Record::Bytes(bytes) => {
                 self.msgpack_one(crate::record_time_ms(time_sec, time_nsec), bytes)
             }
-            Record::Null { len } => {
-                self.counters.null_records += 1;
-                self.set_last(format_args!(
-                    "Fluent Bit passed record_ptr 0 for a record of {len} bytes: it could not \
-                     copy it into the module"
-                ));
-                self.msgpack_lost("null_record")
-            }
-            Record::OutOfBounds {
-                ptr,
-                len,
-                memory_bytes,
-            } => {
-                self.counters.bad_pointers += 1;
-                self.set_last(format_args!(
-                    "the record ({ptr}, {len}) is not inside linear memory ({memory_bytes} bytes)"
-                ));
-                self.msgpack_lost("bad_pointer")
-            }
+            lost => match self.count_lost(lost) {
+                Some(kind) => self.msgpack_lost(kind),
+                None => Ok(false),
+            },
         };
         match built {
             Ok(false) => MsgpackReply::Drop,
