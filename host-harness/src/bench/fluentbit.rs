@@ -34,18 +34,27 @@ use serde_json::Value;
 use super::input::Input;
 use super::measure::*;
 
+/// A file named on the command line by `flag`, which must exist.
+fn given_file(flag: &str, path: &Path) -> Result<PathBuf, String> {
+    match path.is_file() {
+        true => Ok(path.to_path_buf()),
+        false => Err(format!("{flag} {}: no such file", path.display())),
+    }
+}
+
+/// Cargo's target directory, as the test suite's builds use it.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_dir().join("target"))
+}
+
 /// Where Fluent Bit is: `--fluent-bit`, else the test suite's build.
 pub(super) fn fluent_bit_binary(given: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(path) = given {
-        return match path.is_file() {
-            true => Ok(path.to_path_buf()),
-            false => Err(format!("--fluent-bit {}: no such file", path.display())),
-        };
+        return given_file("--fluent-bit", path);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_dir().join("target"));
-    [target, workspace_dir().join("target")]
+    [target_dir(), workspace_dir().join("target")]
         .iter()
         .map(|t| t.join("fluent-bit/bin/fluent-bit"))
         .find(|p| p.is_file())
@@ -60,14 +69,9 @@ pub(super) fn fluent_bit_binary(given: Option<&Path>) -> Result<PathBuf, String>
 /// with `FLB_WAMRC=On` under the target directory.
 pub(super) fn wamrc_binary(given: Option<&Path>, fluent_bit: &Path) -> Result<PathBuf, String> {
     if let Some(path) = given {
-        return match path.is_file() {
-            true => Ok(path.to_path_buf()),
-            false => Err(format!("--flb-wamrc {}: no such file", path.display())),
-        };
+        return given_file("--flb-wamrc", path);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_dir().join("target"));
+    let target = target_dir();
     let beside = fluent_bit.with_file_name("flb-wamrc");
     [
         beside,
