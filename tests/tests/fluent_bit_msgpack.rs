@@ -52,7 +52,9 @@ fn msgpack_alerts_only_in_real_fluent_bit_gives_the_native_alerts() {
     let mut native = Engine::with_embedded_rule();
     let mut expected = Vec::new();
     for line in &lines {
-        native.push(line.as_bytes()).expect("the native engine takes it");
+        native
+            .push(line.as_bytes())
+            .expect("the native engine takes it");
         for alert in native.drain() {
             expected.push(serde_json::from_str::<Value>(alert.as_str()).expect("JSON"));
         }
@@ -90,8 +92,15 @@ fn msgpack_alerts_only_in_real_fluent_bit_gives_the_native_alerts() {
         }
     }
     assert_eq!(got.len(), expected.len(), "log:\n{}", out.log);
-    assert!(got == expected, "the alerts differ from the native engine's");
-    assert_eq!(out.records.len(), lines.len(), "one record out per record in");
+    assert!(
+        got == expected,
+        "the alerts differ from the native engine's"
+    );
+    assert_eq!(
+        out.records.len(),
+        lines.len(),
+        "one record out per record in"
+    );
     assert!(empty > lines.len() / 2, "most records complete nothing");
     for bad in ["exception", "returned value is invalid"] {
         assert!(
