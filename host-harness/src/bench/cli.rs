@@ -68,12 +68,5 @@ pub(super) fn cli_row(
         });
     }
     let _ = std::fs::remove_file(&out_path);
-    let consistent = measured.windows(2).all(|w| w[0].alerts == w[1].alerts);
-    Outcome::Done(Measured {
-        runs: measured,
-        peak_rss: None,
-        rss_growth: None,
-        memory: None,
-        consistent,
-    })
+    Outcome::Done(Measured::of_process(measured))
 }

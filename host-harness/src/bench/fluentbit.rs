@@ -310,16 +310,7 @@ pub(super) fn alone_row(bin: &Path, input: &Input, runs: usize, tmp: &Path) -> (
     let mut secs: Vec<f64> = measured.iter().map(|r| r.secs).collect();
     secs.sort_by(f64::total_cmp);
     let median = secs.get(secs.len() / 2).copied().unwrap_or(0.0);
-    (
-        Outcome::Done(Measured {
-            runs: measured,
-            peak_rss: None,
-            rss_growth: None,
-            memory: None,
-            consistent: true,
-        }),
-        median,
-    )
+    (Outcome::Done(Measured::of_process(measured)), median)
 }
 
 /// A filter row: the CPU the filter adds per run (the run's CPU less
@@ -358,13 +349,7 @@ pub(super) fn filter_row(
             Err(e) => return Outcome::Failed(e),
         }
     }
-    Outcome::Done(Measured {
-        runs: measured,
-        peak_rss: None,
-        rss_growth: None,
-        memory: None,
-        consistent: true,
-    })
+    Outcome::Done(Measured::of_process(measured))
 }
 
 /// Native rule-core's alerts on the file (per alert its events' ids):

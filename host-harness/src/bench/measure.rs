@@ -87,6 +87,19 @@ pub(super) struct Measured {
 }
 
 impl Measured {
+    /// Runs of another process (the CLI, Fluent Bit): no memory figures of
+    /// ours, consistent when every run found the same alerts.
+    pub(super) fn of_process(runs: Vec<Run>) -> Measured {
+        let consistent = runs.windows(2).all(|w| w[0].alerts == w[1].alerts);
+        Measured {
+            runs,
+            peak_rss: None,
+            rss_growth: None,
+            memory: None,
+            consistent,
+        }
+    }
+
     pub(super) fn best(&self) -> f64 {
         self.runs
             .iter()
