@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::scan::find_string_stop;
+use super::scan::{find_string_stop, find_string_stop_swar};
 use super::{decode, Decoded};
 use crate::error::PushError;
 use crate::plan::{FieldType, ValueRef};
@@ -426,7 +426,7 @@ fn string_stops_are_found_like_a_byte_loop() {
         b'\\' + 1,
     ];
     for _ in 0..20_000 {
-        let len = next(40) as usize;
+        let len = next(72) as usize;
         let bytes: Vec<u8> = (0..len)
             .map(|_| {
                 if next(4) == 0 {
@@ -444,6 +444,12 @@ fn string_stops_are_found_like_a_byte_loop() {
             find_string_stop(&bytes, from),
             naive,
             "{bytes:?} from {from}"
+        );
+        // The portable path, which a vector build runs only on short input.
+        assert_eq!(
+            find_string_stop_swar(&bytes, from),
+            naive,
+            "{bytes:?} from {from}, SWAR"
         );
     }
 }

@@ -14,6 +14,9 @@ use crate::swar::{HI, LO};
 /// what this path does not follow). It accepts nothing serde_json's
 /// `ignore_value` refuses: strict JSON grammar, any `\u` with four hex
 /// digits, no control byte in strings.
+// Not inlined: containers are a minority of the values skipped, and the
+// walk's own loop stays small without this one inside it.
+#[inline(never)]
 pub(super) fn skip_valid(bytes: &[u8], mut i: usize) -> Option<usize> {
     // Bit d of `objects` is set when the container d + 1 levels down is an
     // object; `depth` counts open containers.
@@ -195,12 +198,38 @@ fn is_string_stop(b: u8) -> bool {
 
 /// The index of the first `"`, `\` or control byte at or after `i`, or
 /// `bytes.len()`.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
-pub(crate) fn find_string_stop(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn find_string_stop(bytes: &[u8], i: usize) -> usize {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        i = simd128::skip_plain(bytes, i);
+    let i = simd128::skip_plain(bytes, i);
+    find_string_stop_swar(bytes, i)
+}
+
+/// The index of the first `"`, `\` or control byte at or after `i`, or
+/// `bytes.len()`: sixteen bytes a step with SSE2, which every x86-64 has.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn find_string_stop(bytes: &[u8], i: usize) -> usize {
+    match sse2::find_stop(bytes, i) {
+        Some(stop) => stop,
+        None => find_string_stop_in_short(bytes, i),
     }
+}
+
+/// [`find_string_stop`] in fewer than sixteen bytes, where SSE2 has no
+/// whole block to load; kept out of line so that its constants stay out
+/// of the callers' loops.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(never)]
+fn find_string_stop_in_short(bytes: &[u8], i: usize) -> usize {
+    find_string_stop_swar(bytes, i)
+}
+
+/// [`find_string_stop`] in plain integer arithmetic: what every build
+/// without a vector path runs (and the tail of the ones with one).
+#[inline(always)]
+pub(crate) fn find_string_stop_swar(bytes: &[u8], mut i: usize) -> usize {
     // Two words per step: one branch for sixteen bytes.
     while let Some(chunk) = bytes.get(i..i + 16) {
         let Ok(block) = <[u8; 16]>::try_from(chunk) else {
@@ -234,6 +263,53 @@ pub(crate) fn find_string_stop(bytes: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// The first `"`, `\` or control byte at or after `i`, or
+    /// `bytes.len()`; `None` when `bytes` is shorter than one block.
+    #[inline(always)]
+    pub(super) fn find_stop(bytes: &[u8], mut i: usize) -> Option<usize> {
+        let last_block = bytes.len().checked_sub(16)?;
+        // SAFETY: SSE2 is part of x86-64's baseline (the cfg), so the
+        // intrinsics are available. Every load reads 16 bytes from an
+        // offset at most `last_block`, that is inside `bytes`;
+        // `_mm_loadu_si128` takes unaligned addresses.
+        unsafe {
+            let stops_at = |at: usize| -> u32 {
+                let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
+                // `min(v, 0x1F) == v` exactly where `v <= 0x1F`, unsigned.
+                let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+                let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+                let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+            };
+            while i <= last_block {
+                let mask = stops_at(i);
+                if mask != 0 {
+                    return Some(i + mask.trailing_zeros() as usize);
+                }
+                i += 16;
+            }
+            if i >= bytes.len() {
+                return Some(bytes.len());
+            }
+            // The last block again, overlapping what was searched, with
+            // the bytes before `i` shifted out of its mask.
+            let mask = stops_at(last_block) >> (i - last_block);
+            Some(if mask != 0 {
+                i + mask.trailing_zeros() as usize
+            } else {
+                bytes.len()
+            })
+        }
+    }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
