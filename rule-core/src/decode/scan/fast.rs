@@ -14,9 +14,6 @@ use crate::swar::{HI, LO};
 /// what this path does not follow). It accepts nothing serde_json's
 /// `ignore_value` refuses: strict JSON grammar, any `\u` with four hex
 /// digits, no control byte in strings.
-// Not inlined: containers are a minority of the values skipped, and the
-// walk's own loop stays small without this one inside it.
-#[inline(never)]
 pub(super) fn skip_valid(bytes: &[u8], mut i: usize) -> Option<usize> {
     // Bit d of `objects` is set when the container d + 1 levels down is an
     // object; `depth` counts open containers.
