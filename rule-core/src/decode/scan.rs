@@ -45,8 +45,9 @@
 //!
 //! Nearly all the bytes of an event sit inside strings the plan never reads.
 //! Finding a string's end means finding the first `"`, `\` or control byte;
-//! [`find_string_stop`] tests eight bytes at a time in a `u64`, two words per
-//! branch (SIMD within a register: the per-lane "is below" trick of `memchr`),
+//! [`find_string_stop`] tests eight bytes at a time in a `u64`, one word per
+//! branch because most strings end in their first (SIMD within a register:
+//! the per-lane "is below" trick of `memchr`),
 //! which is plain integer arithmetic and so runs the same in every build,
 //! the SIMD-free Fluent Bit module included. Where the wasm build enables
 //! `simd128`, sixteen bytes are tested per step with wasm's vector

@@ -1,7 +1,7 @@
 //! The fast gear of skipping: plain valid JSON validated and passed over
 //! without the reader's step-by-step bookkeeping, and the search for a
 //! string's end eight bytes at a time (SWAR; sixteen with `simd128` where
-//! the wasm build enables it). Anything this path does not take goes back
+//! the wasm build enables it, and with SSE2 natively on x86-64). Anything this path does not take goes back
 //! to [`Reader`](super::Reader)'s exact, serde_json-shaped path, so it
 //! decides nothing on its own: it only ever agrees faster (tested against
 //! the exact path in `scan`'s tests).
@@ -227,31 +227,13 @@ fn find_string_stop_in_short(bytes: &[u8], i: usize) -> usize {
 /// without a vector path runs (and the tail of the ones with one).
 #[inline(always)]
 pub(crate) fn find_string_stop_swar(bytes: &[u8], mut i: usize) -> usize {
-    // Two words per step: one branch for sixteen bytes.
-    while let Some(chunk) = bytes.get(i..i + 16) {
-        let Ok(block) = <[u8; 16]>::try_from(chunk) else {
-            break;
-        };
-        let block = u128::from_le_bytes(block);
-        let low = string_stops(block as u64);
-        let high = string_stops((block >> 64) as u64);
-        if low | high != 0 {
-            return i + if low != 0 {
-                (low.trailing_zeros() / 8) as usize
-            } else {
-                8 + (high.trailing_zeros() / 8) as usize
-            };
+    // One word per step: most strings of an event end within their first.
+    while let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) {
+        let stops = string_stops(u64::from_le_bytes(word));
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
         }
-        i += 16;
-    }
-    if let Some(chunk) = bytes.get(i..i + 8) {
-        if let Ok(word) = <[u8; 8]>::try_from(chunk) {
-            let stops = string_stops(u64::from_le_bytes(word));
-            if stops != 0 {
-                return i + (stops.trailing_zeros() / 8) as usize;
-            }
-            i += 8;
-        }
+        i += 8;
     }
     while let Some(&b) = bytes.get(i) {
         if is_string_stop(b) {
