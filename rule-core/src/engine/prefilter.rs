@@ -1,30 +1,35 @@
 //! Literal tests shared by a pack's rules, run once per event for all of
-//! them. Each stage of each rule gets an *anchor*: string tests that its
-//! filter cannot pass without (a conjunct of its top-level `and`, or all the
-//! branches of an `or` of such tests), chosen as the rarest in the pack, so
-//! that `host.os.type == "linux"` (every Linux rule) is passed over for
-//! `process.name in ("nc", "ncat")`. Per event, the anchors of every rule
-//! are tried together: exact values through one hash map per field, the
-//! other patterns through one Aho-Corasick automaton per field over their
-//! literals, each hit confirmed by the pattern itself. A stage whose anchor
-//! missed is false without evaluating its filter; one whose anchor hit is
-//! evaluated in full, so results never change.
+//! them. Each stage of each rule gets an *anchor*: string tests, or number
+//! equalities, that its filter cannot pass without (a conjunct of its
+//! top-level `and`, or all the branches of an `or` of such tests), chosen
+//! as the rarest in the pack, so that `host.os.type == "linux"` (every
+//! Linux rule) is passed over for `process.name in ("nc", "ncat")`. Per
+//! event, the anchors of every rule are tried together: per field, exact
+//! values and numbers through hash maps, the other patterns through one
+//! Aho-Corasick automaton over their literals, each hit confirmed by the
+//! pattern itself (`field_index`). A stage whose anchor missed is false
+//! without evaluating its filter; one whose anchor hit is evaluated in
+//! full, so results never change.
+
+mod field_index;
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use hashbrown::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-
 use crate::decode::Decoded;
-use crate::pattern::{GlobPart, Pattern};
-use crate::plan::{FieldId, FieldSpec, Filter, Plan, StagePlan, Test, ValueRef};
+use crate::pattern::Pattern;
+use crate::plan::{FieldId, FieldSpec, Filter, Ordering, Plan, StagePlan, Test, ValueRef};
+
+use field_index::{number_key, search_literal, FieldIndex, Scratch};
 
 /// ECS fields with a handful of values that most events of a kind share
-/// (`event.type: "start"` is every process start): the number of rules
-/// that test a value says nothing of how many events have it, so a test on
-/// one of these is an anchor only when a stage has no other.
-const GENERIC_FIELDS: [&str; 10] = [
+/// (`event.type: "start"` is every process start, `network.direction:
+/// "egress"` most connections, `user.id: "0"` most processes of a Linux
+/// host): the number of rules that test a value says nothing of how many
+/// events have it, so a test on one of these is an anchor only when a stage
+/// has no other.
+const GENERIC_FIELDS: [&str; 22] = [
     "event.type",
     "event.action",
     "event.category",
@@ -32,10 +37,26 @@ const GENERIC_FIELDS: [&str; 10] = [
     "event.kind",
     "event.module",
     "event.dataset",
+    "data_stream.dataset",
+    "data_stream.type",
+    "data_stream.namespace",
     "host.os.type",
     "host.os.name",
     "agent.type",
+    "network.direction",
+    "network.transport",
+    "network.type",
+    "user.id",
+    "user.name",
+    "group.id",
+    "process.interactive",
+    "process.args_count",
+    "process.parent.args_count",
 ];
+
+/// A literal this long or longer is taken as rare; shorter ones cost more
+/// (`process.args : "*l*"` passes most command lines).
+const RARE_LITERAL: usize = 8;
 
 /// What choosing a test on a [`GENERIC_FIELDS`] field costs on top of its uses.
 const GENERIC_COST: u64 = 1 << 32;
@@ -43,12 +64,30 @@ const GENERIC_COST: u64 = 1 << 32;
 /// An anchor's id: its slot in [`Prefilter::hit`].
 pub(crate) type AnchorId = u32;
 
-/// One positive string test of some stage: field, case, patterns.
+/// One positive test of some stage an anchor can be made of.
 #[derive(Clone, Copy)]
 struct LeafRef<'a> {
     field: FieldId,
-    insensitive: bool,
-    patterns: &'a [Pattern],
+    test: AnchorTest<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum AnchorTest<'a> {
+    /// Any of the patterns, on the value folded when `insensitive`.
+    Strings {
+        insensitive: bool,
+        patterns: &'a [Pattern],
+    },
+    /// Equal to the number.
+    Number(f64),
+}
+
+/// What the pack's stages test, to count how many share each test.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Tested<'a> {
+    Pattern(FieldId, bool, &'a Pattern),
+    /// A number by [`number_key`].
+    Number(FieldId, u64),
 }
 
 /// The anchors of every stage of every rule, by field.
@@ -67,27 +106,13 @@ pub(crate) struct Prefilter {
     /// anchors, and those rules for the event now.
     rule_hit: Vec<u64>,
     pub(crate) hit_rules: Vec<u32>,
-    /// Folded values of case-insensitive fields (reused).
-    folded: String,
+    /// Buffers for folding values (reused).
+    scratch: Scratch,
 }
 
 struct CategoryGroup {
     category: Option<(FieldId, String)>,
     fields: Vec<FieldIndex>,
-}
-
-struct FieldIndex {
-    field: FieldId,
-    insensitive: bool,
-    exact: HashMap<String, Vec<AnchorId>>,
-    /// Non-exact patterns, each with the anchors it stands for.
-    patterns: Vec<(Pattern, Vec<AnchorId>)>,
-    /// Finds the patterns' literals; its pattern `i` is a literal of
-    /// `patterns[owners[i]]`.
-    automaton: Option<AhoCorasick>,
-    owners: Vec<usize>,
-    /// Patterns with no literal to search for (`?*`): tried on every value.
-    unanchored: Vec<usize>,
 }
 
 /// Per rule, per stage (then `until`), the stage's anchor if it has one.
@@ -99,7 +124,7 @@ impl Prefilter {
     pub(crate) fn new(plans: &[&Plan], fields: &[FieldSpec]) -> (Prefilter, Vec<RuleAnchors>) {
         // How many stages of the pack test each (field, case, pattern):
         // the fewer, the better an anchor it makes.
-        let mut uses: HashMap<(FieldId, bool, &Pattern), u32> = HashMap::new();
+        let mut uses: HashMap<Tested<'_>, u32> = HashMap::new();
         let generic: Vec<bool> = fields
             .iter()
             .map(|f| GENERIC_FIELDS.contains(&f.path.as_str()))
@@ -109,9 +134,7 @@ impl Prefilter {
                 let mut leaves = Vec::new();
                 positive_leaves(&stage.filter, &mut leaves);
                 for leaf in leaves {
-                    for p in leaf.patterns {
-                        *uses.entry((leaf.field, leaf.insensitive, p)).or_default() += 1;
-                    }
+                    leaf.tested(|t| *uses.entry(t).or_default() += 1);
                 }
             }
         }
@@ -122,7 +145,7 @@ impl Prefilter {
             anchored: Vec::with_capacity(plans.len()),
             rule_hit: alloc::vec![u64::MAX; plans.len()],
             hit_rules: Vec::new(),
-            folded: String::new(),
+            scratch: Scratch::default(),
         };
         let mut anchors = Vec::with_capacity(plans.len());
         for (r, plan) in plans.iter().enumerate() {
@@ -160,39 +183,19 @@ impl Prefilter {
             }
         };
         let fields = &mut self.groups[group].fields;
-        let at = match fields
-            .iter()
-            .position(|f| f.field == leaf.field && f.insensitive == leaf.insensitive)
-        {
+        let at = match fields.iter().position(|f| f.field == leaf.field) {
             Some(at) => at,
             None => {
-                fields.push(FieldIndex {
-                    field: leaf.field,
-                    insensitive: leaf.insensitive,
-                    exact: HashMap::new(),
-                    patterns: Vec::new(),
-                    automaton: None,
-                    owners: Vec::new(),
-                    unanchored: Vec::new(),
-                });
+                fields.push(FieldIndex::new(leaf.field));
                 fields.len() - 1
             }
         };
-        let index = &mut fields[at];
-        for pattern in leaf.patterns {
-            let ids = match pattern {
-                Pattern::Exact(value) => index.exact.entry(value.clone()).or_default(),
-                other => match index.patterns.iter().position(|(p, _)| p == other) {
-                    Some(i) => &mut index.patterns[i].1,
-                    None => {
-                        index.patterns.push((other.clone(), Vec::new()));
-                        &mut index.patterns.last_mut().expect("just pushed").1
-                    }
-                },
-            };
-            if ids.last() != Some(&id) {
-                ids.push(id);
-            }
+        match leaf.test {
+            AnchorTest::Strings {
+                insensitive,
+                patterns,
+            } => fields[at].add_strings(patterns, insensitive, id),
+            AnchorTest::Number(value) => fields[at].add_number(value, id),
         }
     }
 
@@ -216,24 +219,7 @@ impl Prefilter {
             }
             for index in &group.fields {
                 for value in decoded.values(text, index.field) {
-                    let ValueRef::Str(value) = value else {
-                        continue;
-                    };
-                    let value = if index.insensitive {
-                        self.folded.clear();
-                        if value.is_ascii() {
-                            // What `pattern::fold` gives, without a char walk.
-                            self.folded.push_str(value);
-                            self.folded.make_ascii_lowercase();
-                        } else {
-                            self.folded
-                                .extend(value.chars().flat_map(char::to_lowercase));
-                        }
-                        self.folded.as_str()
-                    } else {
-                        value
-                    };
-                    index.run(value, &mut marks);
+                    index.run(value, &mut self.scratch, &mut marks);
                 }
             }
         }
@@ -245,52 +231,8 @@ impl Prefilter {
     }
 }
 
-impl FieldIndex {
-    fn build(&mut self) {
-        let mut literals = Vec::new();
-        for (i, (pattern, _)) in self.patterns.iter().enumerate() {
-            match search_literal(pattern) {
-                Some(literal) => {
-                    literals.push(literal);
-                    self.owners.push(i);
-                }
-                None => self.unanchored.push(i),
-            }
-        }
-        if !literals.is_empty() {
-            // Built from the pack's own literals, so bounded by its size; if
-            // it cannot be built, every pattern is tried (see `run`).
-            self.automaton = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(&literals)
-                .ok();
-        }
-    }
-
-    fn run(&self, value: &str, marks: &mut Marks<'_>) {
-        if let Some(ids) = self.exact.get(value) {
-            marks.mark(ids);
-        }
-        let mut test = |i: usize| {
-            let (pattern, ids) = &self.patterns[i];
-            if pattern.matches(value) {
-                marks.mark(ids);
-            }
-        };
-        match &self.automaton {
-            Some(automaton) => {
-                for found in automaton.find_overlapping_iter(value) {
-                    test(self.owners[found.pattern().as_usize()]);
-                }
-                self.unanchored.iter().for_each(|&i| test(i));
-            }
-            None => (0..self.patterns.len()).for_each(test),
-        }
-    }
-}
-
 /// Where an event's anchor hits are recorded.
-struct Marks<'a> {
+pub(super) struct Marks<'a> {
     hit: &'a mut [u64],
     rule_of: &'a [u32],
     rule_hit: &'a mut [u64],
@@ -312,80 +254,109 @@ impl Marks<'_> {
     }
 }
 
-/// A literal every value the pattern matches contains.
-fn search_literal(pattern: &Pattern) -> Option<&str> {
-    let literal = match pattern {
-        Pattern::Exact(s) | Pattern::Prefix(s) | Pattern::Suffix(s) | Pattern::Contains(s) => {
-            s.as_str()
-        }
-        Pattern::Glob(parts) => parts
-            .iter()
-            .filter_map(|p| match p {
-                GlobPart::Literal(s) => Some(s.as_str()),
-                GlobPart::AnyRun | GlobPart::AnyChar => None,
-            })
-            .max_by_key(|s| s.len())?,
-    };
-    (!literal.is_empty()).then_some(literal)
-}
-
 /// A plan's stages as the engine evaluates them: each stage (a `runs`
 /// copy included, though it reuses its original's verdict), then `until`.
 fn stages(plan: &Plan) -> impl Iterator<Item = &StagePlan> {
     plan.stages.iter().chain(&plan.until)
 }
 
-/// Every positive string test of a filter (outside any `not`).
-fn positive_leaves<'a>(filter: &'a Filter, out: &mut Vec<LeafRef<'a>>) {
-    match filter {
-        Filter::And(all) | Filter::Or(all) => all.iter().for_each(|f| positive_leaves(f, out)),
-        Filter::Leaf(
-            field,
+impl<'a> LeafRef<'a> {
+    /// The leaf, if it is a test an anchor can be made of.
+    fn of(filter: &'a Filter) -> Option<LeafRef<'a>> {
+        let Filter::Leaf(field, test) = filter else {
+            return None;
+        };
+        let test = match test {
             Test::Strings {
                 patterns,
                 insensitive,
+            } => AnchorTest::Strings {
+                insensitive: *insensitive,
+                patterns,
             },
-        ) => out.push(LeafRef {
+            Test::Number {
+                op: Ordering::Eq,
+                value,
+            } => AnchorTest::Number(*value),
+            _ => return None,
+        };
+        Some(LeafRef {
             field: *field,
-            insensitive: *insensitive,
-            patterns,
-        }),
-        Filter::Const(_) | Filter::Not(_) | Filter::Leaf(..) | Filter::Script(_) => {}
+            test,
+        })
+    }
+
+    /// Each test the leaf makes, as counted in `uses`.
+    fn tested(&self, mut each: impl FnMut(Tested<'a>)) {
+        match self.test {
+            AnchorTest::Strings {
+                insensitive,
+                patterns,
+            } => patterns
+                .iter()
+                .for_each(|p| each(Tested::Pattern(self.field, insensitive, p))),
+            AnchorTest::Number(n) => {
+                if let Some(key) = number_key(n) {
+                    each(Tested::Number(self.field, key));
+                }
+            }
+        }
     }
 }
 
-/// The cheapest set of string tests the filter cannot pass without, and
-/// its cost (how many of the pack's stages share its patterns): a leaf; the
-/// cheapest anchor among an `and`'s conjuncts; all of an `or`'s branches'.
+/// How much a test passing costs per stage that shares it, by how common
+/// the values it passes are likely to be: a short literal is found in
+/// more values than a long one; a number tested for equality counts as a
+/// long literal.
+fn rarity_cost(tested: &Tested<'_>) -> u64 {
+    let len = match tested {
+        Tested::Pattern(_, _, p) => search_literal(p).map_or(0, str::len),
+        Tested::Number(..) => RARE_LITERAL,
+    };
+    (RARE_LITERAL * RARE_LITERAL / len.clamp(1, RARE_LITERAL)) as u64
+}
+
+/// Every positive test of a filter (outside any `not`) an anchor can be
+/// made of.
+fn positive_leaves<'a>(filter: &'a Filter, out: &mut Vec<LeafRef<'a>>) {
+    match filter {
+        Filter::And(all) | Filter::Or(all) => all.iter().for_each(|f| positive_leaves(f, out)),
+        other => out.extend(LeafRef::of(other)),
+    }
+}
+
+/// The cheapest set of tests the filter cannot pass without, and its cost
+/// (how many of the pack's stages share its tests): a leaf; the cheapest
+/// anchor among an `and`'s conjuncts; all of an `or`'s branches'.
 fn anchor<'a>(
     filter: &'a Filter,
-    uses: &HashMap<(FieldId, bool, &Pattern), u32>,
+    uses: &HashMap<Tested<'_>, u32>,
     generic: &[bool],
 ) -> Option<(Vec<LeafRef<'a>>, u64)> {
     match filter {
-        Filter::Leaf(
-            field,
-            Test::Strings {
-                patterns,
-                insensitive,
-            },
-        ) => {
-            // A pattern with nothing to look for passes almost anything.
-            if patterns.iter().any(|p| search_literal(p).is_none()) {
-                return None;
+        Filter::Leaf(..) => {
+            let leaf = LeafRef::of(filter)?;
+            let mut cost = 0u64;
+            match leaf.test {
+                AnchorTest::Strings { patterns, .. } => {
+                    // A pattern with nothing to look for passes almost anything.
+                    if patterns.iter().any(|p| search_literal(p).is_none()) {
+                        return None;
+                    }
+                }
+                // NaN equals nothing; not worth an anchor of its own.
+                AnchorTest::Number(n) => {
+                    number_key(n)?;
+                }
             }
-            let mut cost: u64 = patterns
-                .iter()
-                .map(|p| u64::from(*uses.get(&(*field, *insensitive, p)).unwrap_or(&1)))
-                .sum();
-            if generic.get(usize::from(*field)).copied().unwrap_or(false) {
+            leaf.tested(|t| cost += u64::from(*uses.get(&t).unwrap_or(&1)) * rarity_cost(&t));
+            if generic
+                .get(usize::from(leaf.field))
+                .copied()
+                .unwrap_or(false)
+            {
                 cost += GENERIC_COST;
             }
-            let leaf = LeafRef {
-                field: *field,
-                insensitive: *insensitive,
-                patterns,
-            };
             Some((alloc::vec![leaf], cost))
         }
         Filter::And(all) => all
@@ -402,7 +373,7 @@ fn anchor<'a>(
             }
             Some((leaves, cost))
         }
-        Filter::Const(_) | Filter::Not(_) | Filter::Leaf(..) | Filter::Script(_) => None,
+        Filter::Const(_) | Filter::Not(_) | Filter::Script(_) => None,
     }
 }
 
