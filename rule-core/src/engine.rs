@@ -209,7 +209,9 @@ impl Engine {
         }
         let anchored = match &mut self.prefilter {
             Some(prefilter) => {
-                prefilter.run(&self.decoded, text, self.arrivals);
+                let in_order = self.limits.reorder_window_ms == 0;
+                let active = in_order.then_some(&self.is_active[..]);
+                prefilter.run(&self.decoded, text, self.arrivals, active);
                 &prefilter.hit_rules[..]
             }
             None => &[],

@@ -21,6 +21,8 @@ use crate::decode::Decoded;
 use crate::pattern::Pattern;
 use crate::plan::{FieldId, FieldSpec, Filter, Ordering, Plan, StagePlan, Test, ValueRef};
 
+use super::run::judged_only_while_awaited;
+
 use field_index::{number_key, search_literal, FieldIndex, Scratch};
 
 /// ECS fields with a handful of values that most events of a kind share
@@ -99,6 +101,10 @@ pub(crate) struct Prefilter {
     hit: Vec<u64>,
     /// Per anchor, its rule.
     rule_of: Vec<u32>,
+    /// Per anchor, its stage is judged only while a sequence of the rule
+    /// waits for it ([`judged_only_while_awaited`]): its hit picks the rule
+    /// only if the rule holds state.
+    while_awaited: Vec<bool>,
     /// Rules every stage of which has an anchor: only an anchor hit makes
     /// the event their business.
     pub(crate) anchored: Vec<bool>,
@@ -142,6 +148,7 @@ impl Prefilter {
             groups: Vec::new(),
             hit: Vec::new(),
             rule_of: Vec::new(),
+            while_awaited: Vec::new(),
             anchored: Vec::with_capacity(plans.len()),
             rule_hit: alloc::vec![u64::MAX; plans.len()],
             hit_rules: Vec::new(),
@@ -150,11 +157,14 @@ impl Prefilter {
         let mut anchors = Vec::with_capacity(plans.len());
         for (r, plan) in plans.iter().enumerate() {
             let mut rule = Vec::new();
-            for stage in stages(plan) {
+            for (i, stage) in stages(plan).enumerate() {
                 let chosen = anchor(&stage.filter, &uses, &generic).map(|(leaves, _)| {
                     let id = prefilter.hit.len() as AnchorId;
                     prefilter.hit.push(u64::MAX);
                     prefilter.rule_of.push(r as u32);
+                    prefilter
+                        .while_awaited
+                        .push(judged_only_while_awaited(plan, i));
                     for leaf in leaves {
                         prefilter.index(&stage.category, leaf, id);
                     }
@@ -201,11 +211,22 @@ impl Prefilter {
 
     /// Runs every anchor on the event, marking the ones it passes and
     /// listing their rules in `hit_rules`.
-    pub(crate) fn run(&mut self, decoded: &Decoded, text: &str, arrival: u64) {
+    /// `active`: when events meet the state in their order, which rules
+    /// hold state (a rule that holds none is not picked for a hit on a
+    /// stage only a waiting sequence makes worth judging).
+    pub(crate) fn run(
+        &mut self,
+        decoded: &Decoded,
+        text: &str,
+        arrival: u64,
+        active: Option<&[bool]>,
+    ) {
         self.hit_rules.clear();
         let mut marks = Marks {
             hit: &mut self.hit,
             rule_of: &self.rule_of,
+            while_awaited: &self.while_awaited,
+            active,
             rule_hit: &mut self.rule_hit,
             hit_rules: &mut self.hit_rules,
             arrival,
@@ -235,6 +256,8 @@ impl Prefilter {
 pub(super) struct Marks<'a> {
     hit: &'a mut [u64],
     rule_of: &'a [u32],
+    while_awaited: &'a [bool],
+    active: Option<&'a [bool]>,
     rule_hit: &'a mut [u64],
     hit_rules: &'a mut Vec<u32>,
     arrival: u64,
@@ -245,6 +268,13 @@ impl Marks<'_> {
         for &id in ids {
             self.hit[id as usize] = self.arrival;
             let rule = self.rule_of[id as usize];
+            if self.while_awaited[id as usize]
+                && self
+                    .active
+                    .is_some_and(|active| !active.get(rule as usize).copied().unwrap_or(true))
+            {
+                continue;
+            }
             let seen = &mut self.rule_hit[rule as usize];
             if *seen != self.arrival {
                 *seen = self.arrival;

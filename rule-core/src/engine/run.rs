@@ -278,15 +278,7 @@ impl RuleRun {
         let StageRole::Positive(p) = self.stage_roles[i] else {
             return false;
         };
-        in_order
-            && p > 0
-            && self.sampler.is_none()
-            && !self
-                .plan
-                .stages
-                .get(i + 1)
-                .is_some_and(|s| s.repeats_previous)
-            && !self.matcher.awaits(p)
+        in_order && judged_only_while_awaited(&self.plan, i) && !self.matcher.awaits(p)
     }
 
     /// Empties the rule's state and counters, as a snapshot restore
@@ -443,6 +435,25 @@ impl RuleRun {
         stats.piped_out = self.pipes.dropped;
         stats
     }
+}
+
+/// Stage `i` of the plan (`i == stages.len()`: its `until`) is judged, when
+/// events meet the state in their order, only while some sequence waits
+/// for it: a later positive stage of a sequence (not one whose verdict a
+/// `runs` copy reuses), or `until`. While the rule holds no state at all,
+/// such a stage is nothing to an event (see `RuleRun::judge`).
+pub(crate) fn judged_only_while_awaited(plan: &Plan, i: usize) -> bool {
+    let Some(stage) = plan.stages.get(i) else {
+        return i == plan.stages.len() && plan.until.is_some();
+    };
+    let first_positive = plan.stages.iter().position(|s| !s.missing);
+    !matches!(plan.shape, Shape::Sample { .. })
+        && !stage.missing
+        && first_positive.is_some_and(|first| i > first)
+        && !plan
+            .stages
+            .get(i + 1)
+            .is_some_and(|next| next.repeats_previous)
 }
 
 /// The join keys of the decoded event (S7, S8): none when a key field has no value.

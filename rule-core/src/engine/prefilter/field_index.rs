@@ -359,6 +359,8 @@ mod tests {
         Marks {
             hit,
             rule_of,
+            while_awaited: alloc::vec![false; rule_of.len()].leak(),
+            active: None,
             rule_hit: alloc::vec![u64::MAX].leak(),
             hit_rules: alloc::boxed::Box::leak(alloc::boxed::Box::default()),
             arrival,
