@@ -194,30 +194,38 @@ fn is_string_stop(b: u8) -> bool {
 }
 
 /// The index of the first `"`, `\` or control byte at or after `i`, or
-/// `bytes.len()`.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+/// `bytes.len()`: eight bytes a step in plain integer arithmetic.
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 #[inline(always)]
 pub(crate) fn find_string_stop(bytes: &[u8], i: usize) -> usize {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let i = simd128::skip_plain(bytes, i);
     find_string_stop_swar(bytes, i)
 }
 
 /// The index of the first `"`, `\` or control byte at or after `i`, or
-/// `bytes.len()`: sixteen bytes a step with SSE2, which every x86-64 has.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+/// `bytes.len()`: sixteen bytes a step with the target's vectors (SSE2,
+/// which every x86-64 has, or wasm's `simd128` where the build enables it).
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 #[inline(always)]
 pub(crate) fn find_string_stop(bytes: &[u8], i: usize) -> usize {
-    match sse2::find_stop(bytes, i) {
+    match vector::find_stop(bytes, i) {
         Some(stop) => stop,
         None => find_string_stop_in_short(bytes, i),
     }
 }
 
-/// [`find_string_stop`] in fewer than sixteen bytes, where SSE2 has no
-/// whole block to load; kept out of line so that its constants stay out
+/// [`find_string_stop`] in fewer than sixteen bytes, where there is no
+/// whole vector to load; kept out of line so that its constants stay out
 /// of the callers' loops.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 #[inline(never)]
 fn find_string_stop_in_short(bytes: &[u8], i: usize) -> usize {
     find_string_stop_swar(bytes, i)
@@ -244,80 +252,82 @@ pub(crate) fn find_string_stop_swar(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-mod sse2 {
-    use core::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-
+/// The sixteen-byte search, one shape over two instruction sets: a mask
+/// with a bit per byte that is `"`, `\` or below 0x20.
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+mod vector {
     /// The first `"`, `\` or control byte at or after `i`, or
     /// `bytes.len()`; `None` when `bytes` is shorter than one block.
     #[inline(always)]
     pub(super) fn find_stop(bytes: &[u8], mut i: usize) -> Option<usize> {
         let last_block = bytes.len().checked_sub(16)?;
-        // SAFETY: SSE2 is part of x86-64's baseline (the cfg), so the
-        // intrinsics are available. Every load reads 16 bytes from an
-        // offset at most `last_block`, that is inside `bytes`;
-        // `_mm_loadu_si128` takes unaligned addresses.
-        unsafe {
-            let stops_at = |at: usize| -> u32 {
-                let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
-                // `min(v, 0x1F) == v` exactly where `v <= 0x1F`, unsigned.
-                let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
-                let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-                let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
-            };
-            while i <= last_block {
-                let mask = stops_at(i);
-                if mask != 0 {
-                    return Some(i + mask.trailing_zeros() as usize);
-                }
-                i += 16;
-            }
-            if i >= bytes.len() {
-                return Some(bytes.len());
-            }
-            // The last block again, overlapping what was searched, with
-            // the bytes before `i` shifted out of its mask.
-            let mask = stops_at(last_block) >> (i - last_block);
-            Some(if mask != 0 {
-                i + mask.trailing_zeros() as usize
-            } else {
-                bytes.len()
-            })
-        }
-    }
-}
-
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128 {
-    use core::arch::wasm32::{
-        u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_load, v128_or,
-    };
-
-    /// Steps over 16-byte blocks holding no `"`, `\` or control byte; the
-    /// index of the first block that holds one, or of the last < 16 bytes.
-    #[inline]
-    pub(super) fn skip_plain(bytes: &[u8], mut i: usize) -> usize {
-        let quote = u8x16_splat(b'"');
-        let backslash = u8x16_splat(b'\\');
-        let space = u8x16_splat(0x20);
-        while i + 16 <= bytes.len() {
-            // SAFETY: `i + 16 <= bytes.len()`, so the 16 bytes read are in
-            // `bytes`; `v128_load` takes unaligned addresses.
-            let v: v128 = unsafe { v128_load(bytes.as_ptr().add(i).cast::<v128>()) };
-            let stops = v128_or(
-                v128_or(u8x16_eq(v, quote), u8x16_eq(v, backslash)),
-                u8x16_lt(v, space),
-            );
-            let mask = u8x16_bitmask(stops);
+        while i <= last_block {
+            let mask = stops_at(bytes, i);
             if mask != 0 {
-                return i + mask.trailing_zeros() as usize;
+                return Some(i + mask.trailing_zeros() as usize);
             }
             i += 16;
         }
-        i
+        if i >= bytes.len() {
+            return Some(bytes.len());
+        }
+        // The last block again, overlapping what was searched, with the
+        // bytes before `i` shifted out of its mask: no byte loop at the end.
+        let mask = stops_at(bytes, last_block) >> (i - last_block);
+        Some(if mask != 0 {
+            i + mask.trailing_zeros() as usize
+        } else {
+            bytes.len()
+        })
+    }
+
+    /// The stops among `bytes[at..at + 16]`, a bit per byte.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn stops_at(bytes: &[u8], at: usize) -> u32 {
+        use core::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        let Some(block) = bytes.get(at..at + 16) else {
+            return 0;
+        };
+        // SAFETY: SSE2 is part of x86-64's baseline (the cfg), so the
+        // intrinsics are available; the load reads the 16 bytes of
+        // `block`, and `_mm_loadu_si128` takes unaligned addresses.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            // `min(v, 0x1F) == v` exactly where `v <= 0x1F`, unsigned.
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        }
+    }
+
+    /// The stops among `bytes[at..at + 16]`, a bit per byte.
+    #[cfg(target_arch = "wasm32")]
+    #[inline(always)]
+    fn stops_at(bytes: &[u8], at: usize) -> u32 {
+        use core::arch::wasm32::{
+            u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_load, v128_or,
+        };
+        let Some(block) = bytes.get(at..at + 16) else {
+            return 0;
+        };
+        // SAFETY: the load reads the 16 bytes of `block`; `v128_load`
+        // takes unaligned addresses.
+        let v: v128 = unsafe { v128_load(block.as_ptr().cast::<v128>()) };
+        let stops = v128_or(
+            v128_or(
+                u8x16_eq(v, u8x16_splat(b'"')),
+                u8x16_eq(v, u8x16_splat(b'\\')),
+            ),
+            u8x16_lt(v, u8x16_splat(0x20)),
+        );
+        u32::from(u8x16_bitmask(stops))
     }
 }
