@@ -57,11 +57,15 @@ struct TrieNode {
 }
 
 /// An edge of the trie. Most keys of an event lead nowhere: the length and
-/// the first eight bytes (`head`) refuse them without a string comparison.
+/// the first eight bytes (`head`) refuse them without a string comparison,
+/// and a name of up to sixteen bytes is compared as two words (`head`,
+/// `tail`).
 #[derive(Debug, Clone)]
 struct Child {
     len: usize,
     head: u64,
+    /// Bytes 8 to 16 of the name, zero-padded.
+    tail: u64,
     name: Box<str>,
     node: u32,
 }
@@ -120,6 +124,7 @@ impl FieldTrie {
                         parent.children.push(Child {
                             len: segment.len(),
                             head: head(segment.as_bytes()),
+                            tail: head(segment.as_bytes().get(8..).unwrap_or_default()),
                             name: segment.into(),
                             node: new,
                         });
@@ -155,20 +160,40 @@ impl FieldTrie {
         self.walk_in(node, key, 0, key.len())
     }
 
-    /// [`FieldTrie::walk_in`] for the usual key: at most eight bytes, no
-    /// dot, and (mostly) refused by the bloom, all without a call.
+    /// [`FieldTrie::walk_in`] for the usual key: at most sixteen bytes, no
+    /// dot, and (mostly) refused by the bloom, all without a call or a
+    /// string comparison.
     #[inline(always)]
     fn lookup(&self, node: u32, text: &[u8], a: usize, b: usize) -> Option<u32> {
         let len = b.wrapping_sub(a);
-        if len <= 8 {
-            if let Some(Ok(w)) = text.get(a..a + 8).map(<[u8; 8]>::try_from) {
-                let word = u64::from_le_bytes(w) & low_bytes(len);
-                if swar::eq_mask(word, b'.') == 0 {
-                    return self.child(node, text.get(a..b)?, word);
+        if len <= 16 {
+            // A key in an event is followed by its closing quote at least,
+            // so the two words are there unless the key ends the text.
+            if let Some(Ok(w)) = text.get(a..a + 16).map(<[u8; 16]>::try_from) {
+                let both = u128::from_le_bytes(w);
+                let head = both as u64 & low_bytes(len);
+                let tail = (both >> 64) as u64 & low_bytes(len.saturating_sub(8));
+                if swar::eq_mask(head, b'.') | swar::eq_mask(tail, b'.') == 0 {
+                    return self.short_child(node, len, head, tail);
                 }
             }
         }
         self.walk_in(node, text, a, b)
+    }
+
+    /// [`FieldTrie::child`] for a name of at most sixteen bytes given as
+    /// its two words.
+    #[inline(always)]
+    fn short_child(&self, node: u32, len: usize, head: u64, tail: u64) -> Option<u32> {
+        let node = &self.nodes[node as usize];
+        let h = (head ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if node.bloom & (1 << (h >> 58)) == 0 {
+            return None;
+        }
+        node.children
+            .iter()
+            .find(|c| c.len == len && c.head == head && c.tail == tail)
+            .map(|c| c.node)
     }
 
     /// Follows the key `text[a..b]` from `node`. Reading a word from `text`
