@@ -1,7 +1,8 @@
 //! Byte search a word at a time (SWAR: SIMD within a register), in plain
 //! integer arithmetic, so it runs the same in every build, the SIMD-free
 //! Fluent Bit module included, and in wasm without `simd128`: the decoder's
-//! string and key scans and the batch splitter's line ends.
+//! string and key scans, the batch splitter's line ends and the ASCII part
+//! of an event's UTF-8 check.
 
 /// A byte of ones in every lane.
 pub(crate) const LO: u64 = 0x0101_0101_0101_0101;
@@ -39,6 +40,27 @@ pub(crate) fn find_byte(haystack: &[u8], needle: u8, from: usize) -> Option<usiz
     rest.iter().position(|&b| b == needle).map(|p| i + p)
 }
 
+/// How many leading bytes of `bytes` are ASCII, in whole sixteen-byte
+/// blocks (so perhaps fewer than all the ASCII there is): two words and one
+/// test per block, where `core::str::from_utf8` steps a `usize` at a time,
+/// four bytes in wasm32.
+pub(crate) fn ascii_blocks_len(bytes: &[u8]) -> usize {
+    let mut ascii = 0;
+    for block in bytes.chunks_exact(16) {
+        let (Ok(low), Ok(high)) = (
+            <[u8; 8]>::try_from(&block[..8]),
+            <[u8; 8]>::try_from(&block[8..]),
+        ) else {
+            break;
+        };
+        if (u64::from_le_bytes(low) | u64::from_le_bytes(high)) & HI != 0 {
+            break;
+        }
+        ascii += 16;
+    }
+    ascii
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +94,20 @@ mod tests {
             }
         }
         assert_eq!(find_byte(b"abc", b'\n', 7), None);
+    }
+
+    /// Whole ASCII blocks up to the first one with a byte above 0x7F.
+    #[test]
+    fn ascii_blocks_stop_at_the_first_high_byte() {
+        for len in 0..70 {
+            for at in 0..=len {
+                let mut bytes = alloc::vec![b'a'; len];
+                if at < len {
+                    bytes[at] = 0x80;
+                }
+                let ascii = ascii_blocks_len(&bytes);
+                assert_eq!(ascii, at.min(len) / 16 * 16, "len {len}, high byte at {at}");
+            }
+        }
     }
 }
