@@ -15,7 +15,7 @@ use hashbrown::HashMap;
 
 use aho_corasick::automaton::{Automaton, OverlappingState};
 use aho_corasick::dfa::DFA;
-use aho_corasick::{Input, MatchKind};
+use aho_corasick::{Anchored, Input, MatchKind, StartKind};
 
 use super::{AnchorId, Marks};
 use crate::pattern::{GlobPart, Pattern};
@@ -49,6 +49,10 @@ pub(super) struct FieldIndex {
     /// `None` when it could not be built: every pattern is then tried.
     automaton: Option<DFA>,
     owners: Vec<usize>,
+    /// Every pattern starts with its literal (`/tmp/*`): the automaton
+    /// looks at the value's start only, so its search ends where no
+    /// literal can go on (after `/u` of `/usr/bin/ls`), not at the end.
+    anchored: bool,
     /// Numbers tested for equality, by [`number_key`].
     numbers: HashMap<u64, Vec<AnchorId>>,
 }
@@ -89,6 +93,7 @@ impl FieldIndex {
             insensitive_patterns: false,
             automaton: None,
             owners: Vec::new(),
+            anchored: false,
             numbers: HashMap::new(),
         }
     }
@@ -160,20 +165,37 @@ impl FieldIndex {
                 }
             }
         }
+        // (A second, anchored automaton beside an unanchored one costs a
+        // search per value more than it saves: a DFA's cost is per byte.)
+        self.anchored = self
+            .patterns
+            .iter()
+            .all(|p| start_literal(&p.pattern).is_some());
         let mut literals = Vec::new();
         for (i, p) in self.patterns.iter().enumerate() {
+            let literal = if self.anchored {
+                start_literal(&p.pattern)
+            } else {
+                search_literal(&p.pattern)
+            };
             // The anchors chosen have a literal (see `search_literal`).
-            if let Some(literal) = search_literal(&p.pattern) {
+            if let Some(literal) = literal {
                 literals.push(literal);
                 self.owners.push(i);
             }
         }
         if !literals.is_empty() && literals.len() == self.patterns.len() {
+            let start_kind = if self.anchored {
+                StartKind::Anchored
+            } else {
+                StartKind::Unanchored
+            };
             // Built from the pack's own literals, so bounded by its size; if
             // it cannot be built, every pattern is tried (see `run`).
             self.automaton = DFA::builder()
                 .match_kind(MatchKind::Standard)
                 .ascii_case_insensitive(self.folds)
+                .start_kind(start_kind)
                 .build(&literals)
                 .ok();
         }
@@ -282,11 +304,16 @@ impl FieldIndex {
             (0..self.patterns.len()).for_each(|i| found(i, None));
             return;
         };
-        let input = Input::new(value);
+        let anchored = if self.anchored {
+            Anchored::Yes
+        } else {
+            Anchored::No
+        };
+        let input = Input::new(value).anchored(anchored);
         let mut state = OverlappingState::start();
         loop {
-            // Unanchored overlapping search with a Standard DFA: it has no
-            // error to give.
+            // A Standard DFA built for this start kind has no error to
+            // give; if it did, every pattern would be tried.
             if automaton.try_find_overlapping(&input, &mut state).is_err() {
                 (0..self.patterns.len()).for_each(|i| found(i, None));
                 return;
@@ -324,6 +351,21 @@ fn push_once(ids: &mut Vec<AnchorId>, id: AnchorId) {
     if ids.last() != Some(&id) {
         ids.push(id);
     }
+}
+
+/// The literal every value the pattern matches starts with, if it is
+/// also its [`search_literal`] (a glob's first literal may be as short as
+/// `/`, found at the start of every path).
+fn start_literal(pattern: &Pattern) -> Option<&str> {
+    let literal = match pattern {
+        Pattern::Prefix(s) => s.as_str(),
+        Pattern::Glob(parts) => match parts.first()? {
+            GlobPart::Literal(s) if Some(s.as_str()) == search_literal(pattern) => s.as_str(),
+            _ => return None,
+        },
+        Pattern::Exact(_) | Pattern::Suffix(_) | Pattern::Contains(_) => return None,
+    };
+    (!literal.is_empty()).then_some(literal)
 }
 
 /// A literal every value the pattern matches contains.
@@ -428,6 +470,28 @@ mod tests {
             "Curl", "curl", "CURL", "/TMP/x", "/tmp/x", "/Tmp/x", "x/TMP/", "run.SH", "run.sh",
             "run.Sh", "SH", "xBase64y", "xbase64y", "l'été", "L'ÉTÉ", "-al", "-AL", "l-", "abcx",
             "aécx", "ABCX", "àb", "ÀB", "ab",
+        ];
+        let refs: Vec<ValueRef<'_>> = values.iter().map(|v| ValueRef::Str(v)).collect();
+        assert_eq!(passed(&tests, &refs), expected(&tests, &values));
+    }
+
+    #[test]
+    fn prefixes_alone_are_searched_at_the_start() {
+        let tests = [
+            (false, Pattern::wildcard("/tmp/*", false)),
+            (true, Pattern::wildcard("/TMP/*", true)),
+            (false, Pattern::wildcard("/usr/*/.*", false)),
+            (true, Pattern::wildcard("/ÉTÉ/*", true)),
+        ];
+        let values = [
+            "/tmp/x",
+            "/TMP/x",
+            "x/tmp/",
+            "/usr/bin/.x",
+            "/usr/bin/x",
+            "/été/x",
+            "/ÉTÉ/x",
+            "/tm",
         ];
         let refs: Vec<ValueRef<'_>> = values.iter().map(|v| ValueRef::Str(v)).collect();
         assert_eq!(passed(&tests, &refs), expected(&tests, &values));
