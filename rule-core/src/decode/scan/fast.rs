@@ -21,33 +21,38 @@ pub(super) fn skip_valid(bytes: &[u8], mut i: usize) -> Option<usize> {
     let mut objects = 0u64;
     'value: loop {
         i = skip_ws(bytes, i);
-        match *bytes.get(i)? {
-            b'"' => i = skip_valid_string(bytes, i + 1)?,
-            open @ (b'{' | b'[') => {
-                if depth == 64 {
-                    return None;
-                }
-                depth += 1;
-                objects = objects << 1 | u64::from(open == b'{');
-                i = skip_ws(bytes, i + 1);
-                let next = *bytes.get(i)?;
-                if next == open + 2 {
-                    // `{}` or `[]`: `}` and `]` are two above their openers.
+        let b = *bytes.get(i)?;
+        // Strings first, outside the match: most values are.
+        if b == b'"' {
+            i = skip_valid_string(bytes, i + 1)?;
+        } else {
+            i = match b {
+                open @ (b'{' | b'[') => {
+                    if depth == 64 {
+                        return None;
+                    }
+                    depth += 1;
+                    objects = objects << 1 | u64::from(open == b'{');
+                    i = skip_ws(bytes, i + 1);
+                    let next = *bytes.get(i)?;
+                    // `}` and `]` are two above their openers.
+                    if next != open + 2 {
+                        if open == b'{' {
+                            i = skip_valid_key(bytes, i)?;
+                        }
+                        continue 'value;
+                    }
+                    // `{}` or `[]`.
                     depth -= 1;
                     objects >>= 1;
-                    i += 1;
-                } else if open == b'{' {
-                    i = skip_valid_key(bytes, i)?;
-                    continue 'value;
-                } else {
-                    continue 'value;
+                    i + 1
                 }
-            }
-            b'-' | b'0'..=b'9' => i = skip_valid_number(bytes, i)?,
-            b't' => i = literal(bytes, i, b"true")?,
-            b'f' => i = literal(bytes, i, b"false")?,
-            b'n' => i = literal(bytes, i, b"null")?,
-            _ => return None,
+                b'-' | b'0'..=b'9' => skip_valid_number(bytes, i)?,
+                b't' => literal(bytes, i, b"true")?,
+                b'f' => literal(bytes, i, b"false")?,
+                b'n' => literal(bytes, i, b"null")?,
+                _ => return None,
+            };
         }
         // After a value: close containers until a comma or the end.
         loop {
@@ -107,8 +112,11 @@ fn skip_valid_key(bytes: &[u8], i: usize) -> Option<usize> {
 fn skip_valid_string(bytes: &[u8], mut i: usize) -> Option<usize> {
     loop {
         i = find_string_stop(bytes, i);
-        match *bytes.get(i)? {
-            b'"' => return Some(i + 1),
+        let stop = *bytes.get(i)?;
+        if stop == b'"' {
+            return Some(i + 1);
+        }
+        match stop {
             b'\\' => match *bytes.get(i + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
                 b'u' => {
