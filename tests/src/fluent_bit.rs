@@ -14,6 +14,11 @@ use serde_json::Value;
 
 use crate::workspace;
 
+/// The module's filter functions for `event_format json`: every record on
+/// with the alerts it completed, or only the alerts.
+pub const PASS_THROUGH: &str = "pass_through";
+pub const ALERTS_ONLY: &str = "alerts_only";
+
 /// Cargo's target directory: the build and the runs live there, so that a
 /// clean checkout stays clean and `cargo clean` removes them.
 pub fn target_dir() -> PathBuf {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub mod fluent_bit;
+pub mod semantics;
 
 use host_harness::{
     build_component, build_module, workspace_dir, ComponentDetector, Detector, HostLimits,
@@ -162,6 +163,13 @@ pub fn file_event(id: &str, entity: &str, ts: &str) -> String {
         "file": {"name": "payload.sh", "path": "/tmp/payload.sh", "extension": "sh"},
     })
     .to_string()
+}
+
+/// `event` with a `message` that makes the record `pad` bytes longer.
+pub fn padded(event: String, pad: usize) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&event).expect("JSON");
+    v["message"] = serde_json::Value::String("x".repeat(pad));
+    v.to_string()
 }
 
 #[cfg(test)]

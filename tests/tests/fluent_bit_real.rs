@@ -27,15 +27,13 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rule_core::Engine;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tests::fluent_bit::{
-    clip, halve_stack, raw_elements, raw_members, run_dir, switch_function, ConfigFormat, FluentBit,
+    clip, halve_stack, raw_elements, raw_members, run_dir, switch_function, ConfigFormat,
+    FluentBit, ALERTS_ONLY, PASS_THROUGH,
 };
-use tests::{alert_event_ids, file_event, fixtures_dir, network_event, workspace};
-
-const PASS_THROUGH: &str = "pass_through";
-const ALERTS_ONLY: &str = "alerts_only";
+use tests::semantics::table;
+use tests::{alert_event_ids, file_event, network_event, padded, workspace};
 
 /// The deepest record the module takes nests 59 levels
 /// (`rule_fluentbit::MAX_RECORD_DEPTH`): an alert holding it nests 63,
@@ -97,23 +95,6 @@ fn file_bytes(lines: &[Line]) -> Vec<u8> {
     out
 }
 
-#[derive(Deserialize)]
-struct Table {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    row: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    rule: Option<String>,
-    events: Vec<Value>,
-    #[serde(default)]
-    expect: Vec<Vec<String>>,
-}
-
 /// Applies `f` to the value of the dotted field `name`, nested, flat or
 /// mixed (the table spells fields all three ways).
 fn edit(v: &mut Value, name: &str, f: &dyn Fn(&mut Value)) {
@@ -140,10 +121,7 @@ fn edit(v: &mut Value, name: &str, f: &dyn Fn(&mut Value)) {
 /// ended (the engine's clock never runs backwards between streams).
 /// Returns the events and, per stream, the alerts it must raise (event ids).
 fn semantics_streams() -> (Vec<Line>, Vec<Vec<String>>, usize) {
-    let path = fixtures_dir().join("semantics.json");
-    let table: Table =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("semantics.json"))
-            .expect("a semantics table");
+    let table = table();
     let (mut lines, mut expected, mut streams) = (Vec::new(), Vec::new(), 0);
     for case in table.cases.iter().filter(|c| c.rule.is_none()) {
         let k = streams;
@@ -211,12 +189,6 @@ fn nested_network_event(id: &str, entity: &str, ts: &str, depth: usize) -> Strin
     let out = plain.replacen(ip, &nested, 1);
     assert_ne!(out, plain, "the network event names 93.184.216.34");
     out
-}
-
-fn padded(event: String, bytes: usize) -> String {
-    let mut v: Value = serde_json::from_str(&event).expect("JSON");
-    v["message"] = json!("x".repeat(bytes));
-    v.to_string()
 }
 
 /// All of `events.ndjson`: the first part, written before Fluent Bit
