@@ -216,7 +216,16 @@ pub const MAX_RECORD_DEPTH: usize = FLUENT_BIT_MAX_DEPTH - 4;
 /// Whether JSON text nests objects and arrays deeper than `limit` levels. A
 /// byte scan (brackets outside strings), not a parse: it runs before the
 /// engine's decoder, which recurses once per level, ever sees the record.
+///
+/// A record holding no more than `limit` opening brackets in all (strings
+/// included) cannot nest deeper, and nearly every record is such a one:
+/// counting them eight bytes at a time answers without the byte scan, which
+/// in WAMR's interpreter cost about as much as the engine's whole work on
+/// the record (60 µs of 146 per 2.5 KB record, BENCHMARKS.md).
 pub fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
+    if opening_brackets(json) <= limit {
+        return false;
+    }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in json {
         if in_string {
@@ -242,6 +251,32 @@ pub fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
         }
     }
     false
+}
+
+/// How many bytes of `json` are `{` or `[`, wherever they stand. Eight
+/// bytes a step in `u64` arithmetic (the module is built without SIMD):
+/// `b | 0x20 == b'{'` holds for exactly those two, and the zero bytes of a
+/// word are flagged exactly, without the borrows of the quicker test.
+fn opening_brackets(json: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = LO * 0x7F;
+    let mut words = json.chunks_exact(8);
+    let mut count = 0;
+    for word in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let x = (u64::from_le_bytes(word) | (LO * 0x20)) ^ (LO * u64::from(b'{'));
+        // Bit 7 of each byte of `x` that is zero, and no other bit.
+        let zero = !(((x & LOW7) + LOW7) | x | LOW7);
+        count += zero.count_ones() as usize;
+    }
+    count
+        + words
+            .remainder()
+            .iter()
+            .filter(|&&b| b | 0x20 == b'{')
+            .count()
 }
 
 /// The longest `last` message a reply carries; longer ones are cut.

@@ -502,3 +502,21 @@ fn msgpack_replies_hold_no_zero_byte_and_at_most_fifteen_alerts() {
         MsgpackReply::Drop => panic!("a lost record is answered"),
     }
 }
+
+#[test]
+fn opening_brackets_are_counted_like_a_byte_loop() {
+    // Every byte value, at every place in a word and in the remainder,
+    // beside neighbours that carry or borrow in the word arithmetic.
+    for value in 0..=255u8 {
+        for len in [1, 7, 8, 9, 16, 23] {
+            for at in 0..len {
+                for filler in [0u8, 0x7f, 0x80, 0xff, b'{', b'['] {
+                    let mut bytes = vec![filler; len];
+                    bytes[at] = value;
+                    let expected = bytes.iter().filter(|&&b| b == b'{' || b == b'[').count();
+                    assert_eq!(opening_brackets(&bytes), expected, "{bytes:?}");
+                }
+            }
+        }
+    }
+}
