@@ -24,6 +24,24 @@ fn rows<'a>(stdout: &'a str, title: &str) -> Vec<(&'a str, Vec<&'a str>)> {
         .collect()
 }
 
+/// The index among a row's cells (after its key) of the column `name` of
+/// the table under `title`.
+fn column(stdout: &str, title: &str, name: &str) -> usize {
+    let start = stdout
+        .find(title)
+        .unwrap_or_else(|| panic!("no {title:?} in\n{stdout}"));
+    let header = stdout[start..]
+        .lines()
+        .find(|l| l.starts_with("| row |"))
+        .unwrap_or_else(|| panic!("no table under {title:?}:\n{stdout}"));
+    header
+        .trim_matches('|')
+        .split(" | ")
+        .position(|c| c.trim() == name)
+        .unwrap_or_else(|| panic!("no {name} column: {header}"))
+        - 1
+}
+
 const IN_PROCESS: &[&str] = &[
     "native",
     "native-batch",
@@ -52,6 +70,8 @@ fn bench_prints_both_tables_and_rows_agree() {
             "1000",
             "--runs",
             "1",
+            "--instructions-events",
+            "500",
             "--module",
         ])
         .arg(&module)
@@ -106,18 +126,42 @@ fn bench_prints_both_tables_and_rows_agree() {
         assert_ne!(counts[0], "0 same", "{table}: the file has true positives");
     }
     // The pending table says how much state each sequence takes.
+    let title = "With 1000 pending sequences";
+    let (state, end) = (
+        column(&stdout, title, "state B/pending"),
+        column(&stdout, title, "pending at end"),
+    );
     for (key, cells) in &pending {
         if IN_PROCESS.contains(key) {
-            let per_pending: f64 = cells[5].parse().unwrap_or_else(|_| {
-                panic!("{key}: state B/pending {:?}", cells[5]);
+            let per_pending: f64 = cells[state].parse().unwrap_or_else(|_| {
+                panic!("{key}: state B/pending {:?}", cells[state]);
             });
             assert!(per_pending > 100.0, "{key}: {per_pending}");
-            let at_end: u64 = cells[7].parse().unwrap_or_else(|_| {
-                panic!("{key}: pending at end {:?}", cells[7]);
+            let at_end: u64 = cells[end].parse().unwrap_or_else(|_| {
+                panic!("{key}: pending at end {:?}", cells[end]);
             });
             assert!(at_end >= 1000, "{key}: {at_end}");
         }
     }
+    // Both tables count the wasm rows' fuel per event, the pending one on
+    // a module that holds the sequences; native rows need --instructions.
+    let fuel = |title: &str, rows: &[(&str, Vec<&str>)], key: &str| -> Option<f64> {
+        let i = column(&stdout, title, "instr/event");
+        let (_, cells) = rows.iter().find(|(k, _)| *k == key)?;
+        cells[i].parse().ok()
+    };
+    for key in IN_PROCESS.iter().filter(|k| k.starts_with("wasm")) {
+        let empty = fuel("Empty state", &empty, key)
+            .unwrap_or_else(|| panic!("empty: {key}: no instr/event:\n{stdout}"));
+        let held = fuel(title, &pending, key)
+            .unwrap_or_else(|| panic!("pending: {key}: no instr/event:\n{stdout}"));
+        assert!(
+            held > empty * 0.5 && held < empty * 2.0,
+            "{key}: {held} fuel per event with 1000 pending, {empty} without:\n{stdout}"
+        );
+    }
+    assert_eq!(fuel(title, &pending, "native"), None, "{stdout}");
+    assert!(stdout.contains("instr/event with 1000 pending sequences: counted as"));
 }
 
 #[test]

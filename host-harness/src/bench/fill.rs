@@ -9,7 +9,9 @@ use serde_json::Value;
 use super::input::{defend_time, Input};
 
 /// Stage-1 events that differ only in `process.entity_id`: event `i` is
-/// `pre + i (zero-padded to id_width) + post`.
+/// `pre + i (zero-padded to id_width) + post`. Serialised for the child
+/// that callgrind counts (`instructions.rs`), which pushes the same fill.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct Fill {
     pub(super) pre: String,
     pub(super) post: String,

@@ -15,18 +15,24 @@
 //!   valgrind's callgrind in a child process, `rulehost bench --count-native
 //!   KEY`, collecting only inside `counted_native_loop` (faces.rs): the
 //!   push loop, the drains and the flush, not the engine's construction.
+//!
+//! With `--pending N`, both tables have the column: the empty state's, and
+//! the pending table's, counted on a detector or engine that holds the N
+//! sequences (the same fill and limits as the timed rows, pushed first and
+//! not counted), so that it shows what the held state adds to each event.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use host_harness::{HostLimits, Pack, WasmComponent, WasmModule, DEFAULT_FUEL};
-use rule_core::{Engine, Limits, Rule};
+use rule_core::Limits;
 
-use super::faces::{counted_native_loop, detector_once, load_module, make_detector, MakeDetector};
+use super::faces::{detector_once, load_module, make_detector, native_once, MakeDetector};
+use super::fill::Fill;
 use super::input::Input;
-use super::measure::{Mode, Outcome, Row, Run};
-use super::rows::{Plan, BENCH_MEMORY_BYTES};
+use super::measure::{Mode, Outcome, Row};
+use super::rows::{limits_config, Plan, BENCH_MEMORY_BYTES};
 use super::{note, BenchArgs};
 
 /// The function callgrind collects in (`--toggle-collect`).
@@ -46,12 +52,24 @@ enum Counted<'a> {
     },
     Component {
         mode: Mode,
+        config: Option<Vec<u8>>,
     },
 }
 
-/// What a row key runs, from the plan; `None` for rows not counted (js,
-/// python, cli: other processes with their own runtimes).
-fn counted<'a>(plan: &'a Plan<'_>, key: &str) -> Option<Counted<'a>> {
+/// What the child callgrind counts needs besides its events (`--count-setup
+/// FILE`, this as JSON): the timed rows' limits and, for the pending table,
+/// the fill it pushes before the counted loop.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+#[serde(default)]
+struct CountSetup {
+    limits: Limits,
+    fill: Option<Fill>,
+}
+
+/// What a row key runs, from the plan, under the timed rows' `limits`;
+/// `None` for rows not counted (js, python, cli: other processes with their
+/// own runtimes).
+fn counted<'a>(plan: &'a Plan<'_>, key: &str, limits: &Limits) -> Option<Counted<'a>> {
     let mode_of = |batch: bool| if batch { Mode::Batch } else { Mode::Event };
     match key {
         "native" | "native-batch" => {
@@ -63,6 +81,7 @@ fn counted<'a>(plan: &'a Plan<'_>, key: &str) -> Option<Counted<'a>> {
         "component" | "component-batch" => {
             return Some(Counted::Component {
                 mode: mode_of(key == "component-batch"),
+                config: limits_config(limits),
             })
         }
         _ => {}
@@ -76,7 +95,7 @@ fn counted<'a>(plan: &'a Plan<'_>, key: &str) -> Option<Counted<'a>> {
         return Some(Counted::Module {
             path: artifact.path().ok()?.to_path_buf(),
             mode: mode_of(batch),
-            config: None,
+            config: limits_config(limits),
         });
     }
     for (label, pack) in &plan.packs {
@@ -94,7 +113,7 @@ fn counted<'a>(plan: &'a Plan<'_>, key: &str) -> Option<Counted<'a>> {
         if key == format!("wasm-{label}") {
             let config = serde_json::to_vec(&serde_json::json!({
                 "rules": pack.rules_json(),
-                "limits": Limits::default(),
+                "limits": limits,
             }))
             .ok()?;
             return Some(Counted::Module {
@@ -107,41 +126,62 @@ fn counted<'a>(plan: &'a Plan<'_>, key: &str) -> Option<Counted<'a>> {
     None
 }
 
-/// Fills `instructions` of every row that ran and can be counted; returns
-/// the legend to print under the table. Rows that cannot be counted keep
-/// `None`, with the reason in `notes`.
+/// Fills `instructions` of every row that ran and can be counted, or, with
+/// `fill`, `pending_instructions` of every row that ran with it (counted
+/// after the fill); `limits` are the timed rows'. Returns the legend to
+/// print under the table. Rows that cannot be counted keep `None`, with the
+/// reason in `notes`.
 pub(super) fn count_instructions(
     plan: &Plan<'_>,
     input: &Input,
     rows: &mut [Row],
+    fill: Option<&Fill>,
+    limits: &Limits,
     tmp: &Path,
     notes: &mut Vec<String>,
 ) -> String {
     let args = plan.args;
+    let table = if fill.is_some() { " (pending)" } else { "" };
     let prefix = match first_events(input, args.instructions_events, args.batch_bytes, tmp) {
         Ok(prefix) => prefix,
         Err(e) => {
-            notes.push(format!("instr/event not counted: {e}"));
+            notes.push(format!("instr/event{table} not counted: {e}"));
             return String::new();
         }
     };
-    let valgrind = args.instructions.then(valgrind_version);
+    let valgrind = args
+        .instructions
+        .then(|| -> Result<(String, PathBuf), String> {
+            let version = valgrind_version()?;
+            let setup = tmp.join("count-setup.json");
+            let json = serde_json::to_vec(&serde_json::json!({ "limits": limits, "fill": fill }))
+                .map_err(|e| e.to_string())?;
+            std::fs::write(&setup, json).map_err(|e| format!("{}: {e}", setup.display()))?;
+            Ok((version, setup))
+        });
     let mut modules: HashMap<PathBuf, WasmModule> = HashMap::new();
     let mut component: Option<Result<WasmComponent, String>> = None;
     for row in rows.iter_mut() {
-        if !matches!(row.outcome, Outcome::Done(_)) {
+        let outcome = match fill {
+            None => Some(&row.outcome),
+            Some(_) => row.pending.as_ref(),
+        };
+        if !matches!(outcome, Some(Outcome::Done(_))) {
             continue;
         }
-        let Some(what) = counted(plan, &row.key) else {
+        let Some(what) = counted(plan, &row.key, limits) else {
             continue;
         };
         let count = match what {
             Counted::Native { mode, pack } => match &valgrind {
                 None => continue,
                 Some(Err(e)) => Err(e.clone()),
-                Some(Ok(_)) => {
-                    note(&format!("{}: counting instructions (callgrind)", row.key));
-                    callgrind_native(&row.key, mode, pack, &prefix, args.batch_bytes, tmp)
+                Some(Ok((_, setup))) => {
+                    note(&format!(
+                        "{}{table}: counting instructions (callgrind)",
+                        row.key
+                    ));
+                    callgrind_native(&row.key, mode, pack, &prefix, setup, args.batch_bytes, tmp)
                 }
             },
             Counted::Module { path, mode, config } => {
@@ -152,29 +192,43 @@ pub(super) fn count_instructions(
                 module.and_then(|m| {
                     modules.insert(path, m.clone());
                     let make = make_detector(move || m.instantiate());
-                    fuel_per_event(&make, config.as_deref(), &prefix, mode, args.batch_bytes)
+                    let config = config.as_deref();
+                    fuel_per_event(&make, config, &prefix, fill, mode, args.batch_bytes)
                 })
             }
-            Counted::Component { mode } => {
+            Counted::Component { mode, config } => {
                 let loaded = component.get_or_insert_with(|| fuel_component(plan));
                 match loaded {
                     Ok(c) => {
                         let c = c.clone();
                         let make = make_detector(move || c.instantiate());
-                        fuel_per_event(&make, None, &prefix, mode, args.batch_bytes)
+                        let config = config.as_deref();
+                        fuel_per_event(&make, config, &prefix, fill, mode, args.batch_bytes)
                     }
                     Err(e) => Err(e.clone()),
                 }
             }
         };
+        let slot = match fill {
+            None => &mut row.instructions,
+            Some(_) => &mut row.pending_instructions,
+        };
         match count {
-            Ok(per_event) => row.instructions = Some(per_event),
-            Err(e) => notes.push(format!("{}: instr/event not counted: {e}", row.key)),
+            Ok(per_event) => *slot = Some(per_event),
+            Err(e) => notes.push(format!("{}{table}: instr/event not counted: {e}", row.key)),
         }
+    }
+    if let Some(fill) = fill {
+        return format!(
+            "instr/event with {} pending sequences: counted as in the empty state's table, \
+             over the same events, by a detector or engine that holds them (the fill is pushed \
+             first and not counted)",
+            fill.count
+        );
     }
     let native = match valgrind {
         None => "native rows: with --instructions".to_string(),
-        Some(Ok(version)) => format!(
+        Some(Ok((version, _))) => format!(
             "native rows: x86-64 instructions in the push loop, counted by {version} \
              (callgrind)"
         ),
@@ -206,14 +260,17 @@ fn first_events(
     Ok(Input::new(data, batch_bytes, path, label))
 }
 
+/// The fuel the events of `prefix` burn, per event; after `fill`, whose
+/// fuel is not counted, when given.
 fn fuel_per_event(
     make: &MakeDetector<'_>,
     config: Option<&[u8]>,
     prefix: &Input,
+    fill: Option<&Fill>,
     mode: Mode,
     batch_bytes: usize,
 ) -> Result<f64, String> {
-    let run = detector_once(make, config, prefix, None, mode, batch_bytes)?;
+    let run = detector_once(make, config, prefix, fill, mode, batch_bytes)?;
     let fuel = run.fuel.ok_or("the module ran without a fuel bound")?;
     Ok(fuel as f64 / prefix.events().max(1) as f64)
 }
@@ -242,13 +299,15 @@ fn valgrind_version() -> Result<String, String> {
     }
 }
 
-/// Runs this executable's native loop for `key` under callgrind; returns
-/// instructions per event.
+/// Runs this executable's native loop for `key` under callgrind, with the
+/// limits and fill of `setup` (a [`CountSetup`] file); returns instructions
+/// per event.
 fn callgrind_native(
     key: &str,
     mode: Mode,
     pack: Option<&str>,
     prefix: &Input,
+    setup: &Path,
     batch_bytes: usize,
     tmp: &Path,
 ) -> Result<f64, String> {
@@ -265,6 +324,8 @@ fn callgrind_native(
         .arg(&prefix.path)
         .arg("--batch-bytes")
         .arg(batch_bytes.to_string())
+        .arg("--count-setup")
+        .arg(setup)
         .arg("--count-native")
         .arg(match mode {
             Mode::Event => "event",
@@ -306,8 +367,9 @@ fn callgrind_total(text: &str) -> Option<u64> {
 }
 
 /// The child's side (`rulehost bench --count-native MODE --file F [--rules
-/// L=P]`): the native loop once over the file, the seed rule or the pack,
-/// for callgrind to count. Prints what it ran.
+/// L=P] [--count-setup S]`): the native loop once over the file, the seed
+/// rule or the pack, for callgrind to count, after the fill of `S` when it
+/// has one (as the timed rows do: `native_once`). Prints what it ran.
 pub(super) fn native_child(args: &BenchArgs, mode: &str) -> Result<bool, String> {
     let mode = match mode {
         "event" => Mode::Event,
@@ -317,24 +379,38 @@ pub(super) fn native_child(args: &BenchArgs, mode: &str) -> Result<bool, String>
     let path = args.file.as_ref().ok_or("--count-native needs --file")?;
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let input = Input::new(data, args.batch_bytes, path.clone(), String::new());
-    let mut engine = match args.packs.as_slice() {
-        [] => Engine::new(Rule::embedded(), Limits::default()).map_err(|e| e.to_string())?,
+    let setup: CountSetup = match &args.count_setup {
+        None => CountSetup::default(),
+        Some(p) => std::fs::read(p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            .map_err(|e| format!("--count-setup {}: {e}", p.display()))?,
+    };
+    let pack = match args.packs.as_slice() {
+        [] => None,
         [spec] => {
             let (_, rules) = spec
                 .split_once('=')
                 .ok_or_else(|| format!("--rules {spec}: LABEL=DIR|FILE"))?;
-            let pack = Pack::load(&[PathBuf::from(rules)]).map_err(|e| e.to_string())?;
-            Engine::with_pack(pack.entries(), Limits::default()).0
+            Some(Pack::load(&[PathBuf::from(rules)]).map_err(|e| e.to_string())?)
         }
         _ => return Err("--count-native takes one --rules at most".into()),
     };
-    let mut run = Run::default();
-    let alerts = counted_native_loop(&mut engine, &input, mode, &mut run)?;
+    let fill = setup.fill.as_ref();
+    let run = native_once(
+        &input,
+        fill,
+        &setup.limits,
+        mode,
+        args.batch_bytes,
+        pack.as_ref(),
+    )?;
     println!(
-        "{} events, {} alerts, {} refused",
+        "{} events, {} alerts, {} refused, after {} pending sequences",
         input.events(),
-        alerts.len(),
-        run.refused
+        run.alerts.len(),
+        run.refused,
+        run.fill.map_or(0, |f| f.pending)
     );
     Ok(true)
 }

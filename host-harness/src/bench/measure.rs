@@ -140,6 +140,9 @@ pub(super) struct Row {
     /// Instructions per event, counted apart from the timed runs
     /// (`instructions.rs`), when counted.
     pub(super) instructions: Option<f64>,
+    /// The same with the pending sequences held (`--pending`): counted
+    /// after the fill, which is not counted.
+    pub(super) pending_instructions: Option<f64>,
 }
 
 impl Measured {

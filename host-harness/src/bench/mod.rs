@@ -127,6 +127,11 @@ pub struct BenchArgs {
     /// `--rules` pack, nothing else.
     #[arg(long, value_name = "MODE", hide = true)]
     count_native: Option<String>,
+
+    /// With `--count-native`: the limits and the fill to push before the
+    /// counted loop (JSON, written by the parent; `instructions.rs`).
+    #[arg(long, value_name = "FILE", hide = true)]
+    count_setup: Option<PathBuf>,
 }
 
 /// Seconds a pending-mode file is spread over: inside maxspan (5 s) with
@@ -323,7 +328,12 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
              max_pending_sequences {}, max_state_bytes {}",
             fill.count, fill.event_bytes, limits.max_pending_sequences, limits.max_state_bytes
         );
-        let rows = run_rows(&plan, &input, Some(fill), &limits, &tmp.0);
+        let mut rows = run_rows(&plan, &input, Some(fill), &limits, &tmp.0);
+        let count = |rows: &mut [_], fill, notes: &mut _| {
+            count_instructions(&plan, &input, rows, fill, &limits, &tmp.0, notes)
+        };
+        let legend = count(&mut rows, None, &mut notes);
+        let legend_pending = count(&mut rows, Some(fill), &mut notes);
         let _ = writeln!(
             out,
             "empty and filled runs alternate (warm-up of each, then empty, filled, empty, ...)"
@@ -345,12 +355,14 @@ pub fn bench(args: &BenchArgs) -> Result<bool, String> {
              growth of the wasm linear memory (wasm, js rows) or of the RSS (native rows) over \
              the fill, per pending sequence"
         );
+        let _ = writeln!(out, "{legend}\n{legend_pending}");
         goals(&mut out, &rows, true, &input);
         ok = ok_empty && ok_full;
     } else {
         limits = Limits::default();
         let mut rows = run_rows(&plan, &input, None, &limits, &tmp.0);
-        let legend = count_instructions(&plan, &input, &mut rows, &tmp.0, &mut notes);
+        let legend =
+            count_instructions(&plan, &input, &mut rows, None, &limits, &tmp.0, &mut notes);
         let _ = writeln!(out);
         ok = table(
             &mut out,

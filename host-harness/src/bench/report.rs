@@ -83,9 +83,9 @@ pub(super) fn table<'a>(
     if pending {
         let _ = writeln!(
             out,
-            "| row | events/s | MB/s | ns/event (median) | × native | rate vs empty | state B/pending | memory B/pending | pending at end | alerts |"
+            "| row | events/s | MB/s | ns/event (median) | × native | instr/event | rate vs empty | state B/pending | memory B/pending | pending at end | alerts |"
         );
-        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
     } else {
         let _ = writeln!(
             out,
@@ -166,7 +166,8 @@ pub(super) fn table<'a>(
             });
             let _ = writeln!(
                 out,
-                "{head}| {} | {} | {} | {} | {alerts} |",
+                "{head}| {} | {} | {} | {} | {} | {alerts} |",
+                opt(row.pending_instructions.map(|i| format!("{i:.0}"))),
                 opt(empty_rate.map(|e| format!("{:.0}%", rate / e * 100.0))),
                 opt(state),
                 opt(memory),

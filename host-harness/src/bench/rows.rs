@@ -74,6 +74,14 @@ impl Artifact {
     }
 }
 
+/// The configuration that sets `limits` in a module or component, when they
+/// are not the default ones.
+pub(super) fn limits_config(limits: &Limits) -> Option<Vec<u8>> {
+    (limits != &Limits::default()).then(|| {
+        serde_json::to_vec(&serde_json::json!({ "limits": limits })).expect("limits serialise")
+    })
+}
+
 /// Measures every selected row on `input`, with `fill` first when given.
 pub(super) fn run_rows(
     plan: &Plan<'_>,
@@ -85,9 +93,7 @@ pub(super) fn run_rows(
     let args = plan.args;
     let runs = args.runs;
     let bb = args.batch_bytes;
-    let config: Option<Vec<u8>> = (limits != &Limits::default()).then(|| {
-        serde_json::to_vec(&serde_json::json!({ "limits": limits })).expect("limits serialise")
-    });
+    let config = limits_config(limits);
     let mut rows = Vec::new();
     type Both = (Outcome, Option<Outcome>);
     let mut add_for =
@@ -110,6 +116,7 @@ pub(super) fn run_rows(
                 outcome,
                 pending,
                 instructions: None,
+                pending_instructions: None,
             });
         };
 
