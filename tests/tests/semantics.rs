@@ -3,41 +3,13 @@
 //! alerts must be byte for byte the same, hold the expected sequences, and
 //! the refused events must get the expected codes.
 //!
-//! The file's format:
-//! `{"cases": [{"row": "S1", "name": "...", "rule": null | "EQL",
-//!   "events": [{...}, ...], "expect": [["event-id-a", "event-id-b"], ...],
-//!   "errors": [{"index": 3, "code": -7}]}]}`.
+//! The file's format: [`tests::semantics`].
 
 use std::fmt::Write as _;
 
 use host_harness::{Detector, HostError};
-use serde::Deserialize;
-use tests::{alert_event_ids, component, fixtures_dir, native, wasm};
-
-#[derive(Deserialize)]
-struct Table {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    row: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    rule: Option<String>,
-    events: Vec<serde_json::Value>,
-    #[serde(default)]
-    expect: Vec<Vec<String>>,
-    #[serde(default)]
-    errors: Vec<ExpectedError>,
-}
-
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct ExpectedError {
-    index: usize,
-    code: i32,
-}
+use tests::semantics::{Case, ExpectedError};
+use tests::{alert_event_ids, component, native, semantics, wasm};
 
 /// What one backend made of a case.
 #[derive(Debug, PartialEq, Eq)]
@@ -106,16 +78,8 @@ fn run_batch(d: &mut dyn Detector, case: &Case, events: &[String]) -> Result<Run
 
 #[test]
 fn every_semantics_case_runs_alike_in_wasm_natively_and_in_the_component() {
-    let path = fixtures_dir().join("semantics.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "the semantics table {} is missing ({e}); it is rule-core's fixture and must exist before merge",
-            path.display()
-        )
-    });
-    let table: Table = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not a semantics table: {e}", path.display()));
-    assert!(!table.cases.is_empty(), "{} has no cases", path.display());
+    let table = semantics::table();
+    assert!(!table.cases.is_empty(), "the semantics table has no cases");
 
     let mut failures = String::new();
     let mut alerts_seen = 0;
