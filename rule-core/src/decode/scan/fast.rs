@@ -1,10 +1,10 @@
 //! The fast gear of skipping: plain valid JSON validated and passed over
 //! without the reader's step-by-step bookkeeping, and the search for a
 //! string's end eight bytes at a time (SWAR; sixteen with `simd128` where
-//! the wasm build enables it, and with SSE2 natively on x86-64). Anything this path does not take goes back
-//! to [`Reader`](super::Reader)'s exact, serde_json-shaped path, so it
-//! decides nothing on its own: it only ever agrees faster (tested against
-//! the exact path in `scan`'s tests).
+//! the wasm build enables it, and with SSE2 natively on x86-64). Anything
+//! this path does not take goes back to [`Reader`](super::Reader)'s exact,
+//! serde_json-shaped path, so it decides nothing on its own: it only ever
+//! agrees faster (tested against the exact path in `scan`'s tests).
 
 use crate::swar::{HI, LO};
 
@@ -240,7 +240,8 @@ fn find_string_stop_in_short(bytes: &[u8], i: usize) -> usize {
 }
 
 /// [`find_string_stop`] in plain integer arithmetic: what every build
-/// without a vector path runs (and the tail of the ones with one).
+/// without a vector path runs, and the ones with one on input shorter than
+/// a vector.
 #[inline(always)]
 pub(crate) fn find_string_stop_swar(bytes: &[u8], mut i: usize) -> usize {
     // One word per step: most strings of an event end within their first.
@@ -300,6 +301,7 @@ mod vector {
             __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
             _mm_or_si128, _mm_set1_epi8,
         };
+        // Always there: `find_stop` asks for blocks up to `len - 16` only.
         let Some(block) = bytes.get(at..at + 16) else {
             return 0;
         };
@@ -323,6 +325,7 @@ mod vector {
         use core::arch::wasm32::{
             u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_load, v128_or,
         };
+        // Always there: `find_stop` asks for blocks up to `len - 16` only.
         let Some(block) = bytes.get(at..at + 16) else {
             return 0;
         };
