@@ -520,3 +520,28 @@ fn opening_brackets_are_counted_like_a_byte_loop() {
         }
     }
 }
+
+#[test]
+fn msgpack_records_nested_past_the_limit_are_refused_and_the_rest_taken() {
+    // `{"a": [[...[1]...]]}`: the map and `arrays` arrays nest arrays + 1.
+    let nested = |arrays: usize| {
+        let mut bytes = vec![0x81, 0xa1, b'a'];
+        bytes.extend(std::iter::repeat_n(0x91, arrays));
+        bytes.push(0x01);
+        bytes
+    };
+    let mut f = Filter::new();
+    f.call_msgpack(
+        1_700_000_000,
+        0,
+        Record::Bytes(&nested(MAX_RECORD_DEPTH - 1)),
+    );
+    assert_eq!(f.counters().too_deep, 0);
+    f.call_msgpack(1_700_000_000, 0, Record::Bytes(&nested(MAX_RECORD_DEPTH)));
+    assert_eq!(f.counters().too_deep, 1);
+    // Bytes that would head arrays, inside a binary value, nest nothing.
+    let mut flat = vec![0x81, 0xa1, b'a', 0xc4, 100];
+    flat.extend([0x91; 100]);
+    f.call_msgpack(1_700_000_000, 0, Record::Bytes(&flat));
+    assert_eq!(f.counters().too_deep, 1);
+}
