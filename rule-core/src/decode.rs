@@ -83,10 +83,12 @@ fn head(s: &[u8]) -> u64 {
     u64::from_le_bytes(word)
 }
 
-/// Which of 64 bits stands for a key: from its length and first bytes
-/// (as [`FieldTrie::child`] computes it).
-fn bloom_bit(s: &[u8]) -> u32 {
-    let h = (head(s) ^ s.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+/// Which of 64 bits of a node's bloom stands for a key: from its length
+/// and its first eight bytes as a word ([`head`]). Set as the trie is
+/// built, tested by every lookup.
+#[inline(always)]
+fn bloom_bit(head: u64, len: usize) -> u32 {
+    let h = (head ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (h >> 58) as u32
 }
 
@@ -120,7 +122,7 @@ impl FieldTrie {
                         });
                         let new = (trie.nodes.len() - 1) as u32;
                         let parent = &mut trie.nodes[node as usize];
-                        parent.bloom |= 1 << bloom_bit(segment.as_bytes());
+                        parent.bloom |= 1 << bloom_bit(head(segment.as_bytes()), segment.len());
                         parent.children.push(Child {
                             len: segment.len(),
                             head: head(segment.as_bytes()),
@@ -141,8 +143,7 @@ impl FieldTrie {
     #[inline(always)]
     fn child(&self, node: u32, segment: &[u8], head: u64) -> Option<u32> {
         let node = &self.nodes[node as usize];
-        let h = (head ^ segment.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        if node.bloom & (1 << (h >> 58)) == 0 {
+        if node.bloom & (1 << bloom_bit(head, segment.len())) == 0 {
             return None;
         }
         node.children
@@ -186,8 +187,7 @@ impl FieldTrie {
     #[inline(always)]
     fn short_child(&self, node: u32, len: usize, head: u64, tail: u64) -> Option<u32> {
         let node = &self.nodes[node as usize];
-        let h = (head ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        if node.bloom & (1 << (h >> 58)) == 0 {
+        if node.bloom & (1 << bloom_bit(head, len)) == 0 {
             return None;
         }
         node.children
